@@ -1,0 +1,92 @@
+"""What every service app has in common: settings on state, errors, body limit, health."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from services.common.db import Database
+from services.common.errors import COMMON_PROBLEM_RESPONSES, install_error_handlers
+from services.common.limits import BodySizeLimitMiddleware
+from services.common.settings import Settings
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+class Health(BaseModel):
+    service: str
+    status: str
+    database: str
+    details: dict[str, int | str] = {}
+
+
+def _database_ok(db: Database) -> bool:
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - health reports any failure as "unavailable"
+        return False
+
+
+def health_router(service: str, extra: Callable[[FastAPI], dict[str, int | str]] | None = None) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health", response_model=Health)
+    async def health(request: Request) -> Health:
+        ok = await run_in_threadpool(_database_ok, request.app.state.db)
+        details = await run_in_threadpool(extra, request.app) if extra and ok else {}
+        status = "ok" if ok and details.get("status", "ok") == "ok" else "degraded"
+        return Health(service=service, status=status, database="ok" if ok else "unavailable", details=details)
+
+    return router
+
+
+def create_service_app(
+    name: str,
+    title: str,
+    settings: Settings,
+    routers: list[APIRouter],
+    lifespan: Lifespan | None = None,
+) -> FastAPI:
+    """Build a service app whose lifespan opens its database; `lifespan` adds service-specific parts."""
+
+    @asynccontextmanager
+    async def service_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url(name))
+        app.state.db = db
+        try:
+            if lifespan is None:
+                yield
+            else:
+                async with lifespan(app):
+                    yield
+        finally:
+            db.dispose()
+
+    app = FastAPI(
+        title=title,
+        version="0.1.0",
+        lifespan=service_lifespan,
+        responses=COMMON_PROBLEM_RESPONSES,
+    )
+    app.state.settings = settings
+    app.state.service_name = name
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    for router in routers:
+        app.include_router(router)
+    return app

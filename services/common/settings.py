@@ -1,0 +1,61 @@
+"""One settings object for every service, read from the environment only when built."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES = ("ingest", "metrics", "reporting")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CITYSTAT_", env_file=None, extra="ignore")
+
+    data_dir: Path = Path("var")
+    # Empty means "a SQLite file named after the service in data_dir".
+    metrics_database_url: str = ""
+    ingest_database_url: str = ""
+    reporting_database_url: str = ""
+
+    # Where each service is reached when it is not in this process. The path part is the
+    # service's mount point, identical in every deployment mode.
+    metrics_url: str = "http://127.0.0.1:8000/api/metrics"
+    ingest_url: str = "http://127.0.0.1:8000/api/ingest"
+    reporting_url: str = "http://127.0.0.1:8000/api/reporting"
+
+    # Shared secret for service-to-service writes (ingest -> metrics). In one process a
+    # random one per run is enough; separate processes must be given the same value.
+    internal_token: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
+
+    # "Today" for due dates and default periods; the demo city pins it to 2017-07-10.
+    as_of: dt.date = Field(default_factory=dt.date.today)
+
+    max_body_bytes: int = 1_000_000
+    max_page_size: int = 500
+    max_rows_per_submission: int = 10_000
+    http_timeout_seconds: float = 10.0
+    outbox_poll_seconds: float = 5.0
+
+    frontend_dir: Path = Path(__file__).resolve().parents[2] / "frontend"
+
+    @model_validator(mode="after")
+    def _fill_database_urls(self) -> Settings:
+        for service in SERVICES:
+            attr = f"{service}_database_url"
+            if not getattr(self, attr):
+                setattr(self, attr, f"sqlite:///{(self.data_dir / f'{service}.db').as_posix()}")
+        return self
+
+    def database_url(self, service: str) -> str:
+        return getattr(self, f"{service}_database_url")
+
+    def service_url(self, service: str) -> str:
+        return getattr(self, f"{service}_url").rstrip("/")
+
+
+def mount_path(service: str) -> str:
+    return f"/api/{service}"

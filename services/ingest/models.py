@@ -1,0 +1,9 @@
+"""Every table of the ingest service, imported so its metadata is complete for Alembic."""
+
+from services.ingest.base import IngestTable
+from services.ingest.submissions.models import Submission
+from services.ingest.tokens.models import ApiToken
+
+metadata = IngestTable.metadata
+
+__all__ = ["ApiToken", "Submission", "metadata"]

@@ -1,0 +1,7 @@
+from pydantic import BaseModel
+
+
+class DepartmentPublic(BaseModel):
+    code: str
+    name: str
+    metric_count: int

@@ -1,0 +1,29 @@
+"""Dependency aliases for the metrics service, declared once."""
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from services.common.app import SettingsDep
+from services.common.db import SessionDep
+from services.common.errors import Unauthorized
+
+__all__ = ["SessionDep", "SettingsDep", "InternalCaller"]
+
+_bearer = HTTPBearer(auto_error=False, description="The platform's internal service token")
+
+
+def require_internal_caller(
+    settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> str:
+    expected = settings.internal_token.get_secret_value()
+    if credentials is None or not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
+        raise Unauthorized(
+            "This operation is for CityStat's own services.", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return "service"
+
+
+InternalCaller = Annotated[str, Depends(require_internal_caller)]

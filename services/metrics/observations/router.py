@@ -1,0 +1,40 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.common.contracts import BatchResult, ObservationBatch
+from services.common.errors import problem_responses
+from services.common.pagination import Page, PageDep
+from services.common.periods import PeriodText
+from services.metrics.deps import InternalCaller, SessionDep, SettingsDep
+from services.metrics.observations import service
+from services.metrics.observations.schemas import ObservationPublic
+
+router = APIRouter(tags=["observations"])
+
+
+@router.get(
+    "/metrics/{key}/observations", response_model=Page[ObservationPublic], responses=problem_responses(404)
+)
+def list_observations(
+    key: str,
+    session: SessionDep,
+    page: PageDep,
+    start: Annotated[PeriodText | None, Query(description="First period, e.g. 2013-01")] = None,
+    end: Annotated[PeriodText | None, Query(description="Last period, e.g. 2017-06")] = None,
+    org_unit: Annotated[str, Query(max_length=64, description="Org unit; empty for the department")] = "",
+) -> Page[ObservationPublic]:
+    items, total = service.list_observations(session, key, start, end, org_unit, page)
+    return Page(items=items, total=total)
+
+
+@router.post(
+    "/observations/batch",
+    response_model=BatchResult,
+    responses=problem_responses(401),
+    summary="Upsert a submission's rows (called by the ingest service)",
+)
+def apply_batch(
+    batch: ObservationBatch, session: SessionDep, settings: SettingsDep, _caller: InternalCaller
+) -> BatchResult:
+    return service.apply_batch(session, batch, settings.as_of)

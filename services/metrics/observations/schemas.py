@@ -1,0 +1,10 @@
+from pydantic import BaseModel
+
+
+class ObservationPublic(BaseModel):
+    period: str
+    value: float
+    numerator: float | None
+    denominator: float | None
+    org_unit: str
+    comment: str | None

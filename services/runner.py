@@ -1,0 +1,59 @@
+"""The ASGI apps that `citystat serve` runs: everything in one process, or one service alone."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+from fastapi import FastAPI
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+
+from services.common.settings import SERVICES, Settings, mount_path
+from services.ingest.app import create_app as create_ingest_app
+from services.metrics.app import create_app as create_metrics_app
+from services.reporting.app import create_app as create_reporting_app
+
+FACTORIES = {"ingest": create_ingest_app, "metrics": create_metrics_app, "reporting": create_reporting_app}
+
+
+def _root_with(apps: dict[str, FastAPI], extra_routes: list[Mount]) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(_root: Starlette) -> AsyncIterator[None]:
+        # Starlette does not run the lifespans of mounted apps; run each one here.
+        async with contextlib.AsyncExitStack() as stack:
+            for app in apps.values():
+                await stack.enter_async_context(app.router.lifespan_context(app))
+            yield
+
+    routes = [Mount(mount_path(name), app=app, name=name) for name, app in apps.items()]
+    root = Starlette(routes=routes + extra_routes, lifespan=lifespan)
+    root.state.services = apps
+    return root
+
+
+def create_root_app(settings: Settings | None = None) -> Starlette:
+    """All three services and the frontend in one ASGI app. The services reach each other through
+    httpx's ASGI transport into this same app, with the same clients as over the network."""
+    settings = settings or Settings()
+    holder: dict[str, Starlette] = {}
+
+    async def in_process(scope: Scope, receive: Receive, send: Send) -> None:
+        await holder["root"](scope, receive, send)
+
+    transport = httpx.ASGITransport(app=in_process)
+    apps = {name: FACTORIES[name](settings, transport=transport) for name in SERVICES}
+    frontend = Mount(
+        "/", app=StaticFiles(directory=settings.frontend_dir, html=True, check_dir=False), name="frontend"
+    )
+    holder["root"] = _root_with(apps, [frontend])
+    return holder["root"]
+
+
+def create_single_service_app(name: str, settings: Settings | None = None) -> Starlette:
+    """One service under its usual path; the others are reached over HTTP at their configured URLs."""
+    settings = settings or Settings()
+    return _root_with({name: FACTORIES[name](settings)}, [])
