@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator
 import httpx
 from fastapi import FastAPI
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
+from services.common.errors import handle_http_exception
 from services.common.settings import SERVICES, Settings, mount_path
 from services.ingest.app import create_app as create_ingest_app
 from services.metrics.app import create_app as create_metrics_app
@@ -30,7 +32,12 @@ def _root_with(apps: dict[str, FastAPI], extra_routes: list[Mount]) -> Starlette
             yield
 
     routes = [Mount(mount_path(name), app=app, name=name) for name, app in apps.items()]
-    root = Starlette(routes=routes + extra_routes, lifespan=lifespan)
+    # Paths no mount takes (a newline in a path defeats Starlette's route patterns) still get problem+json.
+    root = Starlette(
+        routes=routes + extra_routes,
+        lifespan=lifespan,
+        exception_handlers={StarletteHTTPException: handle_http_exception},
+    )
     root.state.services = apps
     return root
 

@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -180,29 +181,41 @@ def wait_until_healthy(url: str, timeout: float = 30.0) -> None:
 @pytest.fixture(scope="session")
 def demo_database_set(tmp_path_factory) -> Iterator[DatabaseSet]:
     """A second set of databases holding the demo city, for read-only tests of the whole app."""
-    from services.metrics.demo.load import load_demo_city
-
     dbs = DatabaseSet("demo", tmp_path_factory.mktemp("demo"))
-    db = Database(dbs.urls["metrics"])
-    with db.session() as session:
-        load_demo_city(session)
-    db.dispose()
+    load_demo(dbs)
     yield dbs
     dbs.drop()
 
 
-@pytest.fixture(scope="session")
-def live_server(demo_database_set, tmp_path_factory) -> Iterator[str]:
-    """The whole application served by uvicorn on a loopback port, with the demo city loaded."""
-    settings = demo_database_set.settings(tmp_path_factory.mktemp("live"))
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """The whole application served by uvicorn in a thread on a loopback port; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_root_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
+    server = uvicorn.Server(uvicorn.Config(create_root_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
-    wait_until_healthy(f"{base}/api/metrics/health")
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        wait_until_healthy(f"{base}/api/metrics/health")
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def load_demo(dbs: DatabaseSet) -> None:
+    from services.metrics.demo.load import load_demo_city
+
+    db = Database(dbs.urls["metrics"])
+    try:
+        with db.session() as session:
+            load_demo_city(session)
+    finally:
+        db.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_database_set, tmp_path_factory) -> Iterator[str]:
+    """The whole application over real HTTP with the demo city loaded (read-only tests)."""
+    with serving(demo_database_set.settings(tmp_path_factory.mktemp("live"))) as base:
+        yield base

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.common.types import INPUT_CONFIG, FiniteFloat
+from services.common.types import INPUT_CONFIG, NO_NUL_PATTERN, Code, FiniteFloat
 
 
 class ObservationRow(BaseModel):
@@ -13,13 +13,13 @@ class ObservationRow(BaseModel):
 
     model_config = INPUT_CONFIG
 
-    metric: str = Field(min_length=1, max_length=80)
-    period: str = Field(min_length=1, max_length=16, examples=["2017-06"])
+    metric: str = Field(min_length=1, max_length=80, pattern=NO_NUL_PATTERN)
+    period: str = Field(min_length=1, max_length=16, pattern=NO_NUL_PATTERN, examples=["2017-06"])
     value: FiniteFloat | None = None
     numerator: FiniteFloat | None = None
     denominator: FiniteFloat | None = None
-    org_unit: str | None = Field(default=None, max_length=64)
-    comment: str | None = Field(default=None, max_length=2000)
+    org_unit: str | None = Field(default=None, max_length=64, pattern=NO_NUL_PATTERN)
+    comment: str | None = Field(default=None, max_length=2000, pattern=NO_NUL_PATTERN)
 
 
 class RejectedRow(BaseModel):
@@ -46,8 +46,8 @@ class ObservationBatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    department: str = Field(min_length=1, max_length=16)
-    delivery_id: str | None = Field(default=None, max_length=64)
+    department: Code
+    delivery_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     dry_run: bool = False
     rows: list[ObservationRow] = Field(max_length=100_000)
 

@@ -163,7 +163,7 @@ async def _handle_validation_error(_request: Request, exc: RequestValidationErro
     return problem_response(422, "validation-error", "The request does not match the schema.", errors=items)
 
 
-async def _handle_http_exception(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def handle_http_exception(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
     slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
     detail = exc.detail if isinstance(exc.detail, str) else None
     return problem_response(exc.status_code, slug, detail, headers=getattr(exc, "headers", None))
@@ -178,7 +178,7 @@ async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CityStatError, _handle_citystat_error)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
-    app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
+    app.add_exception_handler(StarletteHTTPException, handle_http_exception)
     app.add_exception_handler(Exception, _handle_unexpected)
 
 

@@ -14,6 +14,9 @@ MIN_YEAR, MAX_YEAR = 1900, 2199
 
 PERIOD_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])|-W(0[1-9]|[1-4][0-9]|5[0-3])|-Q[1-4])?$"
 _PERIOD_RE = re.compile(PERIOD_PATTERN)
+# What a query parameter advertises: only years we accept, and no week 53, which only some
+# years have, so that everything the pattern admits is a real period.
+QUERY_PERIOD_PATTERN = r"^(19|20|21)\d{2}(-(0[1-9]|1[0-2])|-W(0[1-9]|[1-4][0-9]|5[0-2])|-Q[1-4])?$"
 
 
 class Frequency(StrEnum):
@@ -125,6 +128,6 @@ def _validate_period(text: str) -> str:
 
 PeriodText = Annotated[
     str,
-    StringConstraints(pattern=PERIOD_PATTERN, min_length=4, max_length=8),
+    StringConstraints(pattern=QUERY_PERIOD_PATTERN, min_length=4, max_length=8),
     AfterValidator(_validate_period),
 ]

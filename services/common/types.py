@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field, StringConstraints
 
-__all__ = ["AwareDatetime", "FiniteFloat", "INPUT_CONFIG", "Code", "MetricKey"]
+__all__ = ["AwareDatetime", "FiniteFloat", "INPUT_CONFIG", "Code", "MetricKey", "NO_NUL_PATTERN"]
 
 
 def _number_only(value: Any) -> Any:
@@ -21,7 +21,12 @@ def _number_only(value: Any) -> Any:
 
 FiniteFloat = Annotated[float, BeforeValidator(_number_only), Field(allow_inf_nan=False)]
 
-INPUT_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
+INPUT_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-Code = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,15}$")]
-MetricKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{1,79}$")]
+CODE_PATTERN = r"^[A-Z][A-Z0-9_]{1,15}$"
+METRIC_KEY_PATTERN = r"^[a-z][a-z0-9_.-]{1,79}$"
+# PostgreSQL text cannot hold NUL; saying so in the schema makes it a 422, not a database error.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
+Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
+MetricKey = Annotated[str, StringConstraints(pattern=METRIC_KEY_PATTERN)]

@@ -1,5 +1,7 @@
 """Typed client for the metrics calls ingest makes."""
 
+from urllib.parse import quote
+
 from services.common.contracts import BatchResult, ObservationBatch
 from services.common.errors import UpstreamError
 from services.common.http import ServiceClient
@@ -15,7 +17,7 @@ class MetricsClient(ServiceClient):
         return BatchResult.model_validate(response.json())
 
     async def department_exists(self, code: str) -> bool:
-        response = await self._request("GET", f"/departments/{code}")
+        response = await self._request("GET", f"/departments/{quote(code, safe='')}")
         if response.status_code not in (200, 404):
             raise UpstreamError(f"The metrics service answered {response.status_code} for a department.")
         return response.status_code == 200

@@ -30,4 +30,5 @@ class SubmissionReceipt(BaseModel):
     dry_run: bool
     department: str
     received_at: dt.datetime
-    summary: ImportSummary
+    # Null only while queued: the summary is known once metrics has applied the rows.
+    summary: ImportSummary | None

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from services.common.contracts import BatchResult, ObservationBatch
+from services.common.contracts import BatchResult, ImportSummary, ObservationBatch
 from services.common.db import Database
 from services.common.errors import CityStatError, Forbidden, PayloadTooLarge, Unprocessable
 from services.ingest.base import utcnow
@@ -91,39 +91,18 @@ async def submit(
         raise PayloadTooLarge(
             f"A submission may carry at most {max_rows} rows; this one has {len(body.observations)}."
         )
-    digest = request_hash(body)
     rows = [row.model_dump(mode="json") for row in body.observations]
-
-    if not dry_run:
-        existing = await run_in_threadpool(_read, db, submitter.department, idempotency_key)
-        if existing is not None:
-            return _replay(existing, digest)
-
-    # Metrics owns the definitions, so it judges every row; this first pass writes nothing.
-    check = await metrics.apply_batch(_batch(submitter, rows, dry_run=True, delivery_id=None))
-    if check.forbidden:
-        raise _forbidden(check)
     received_at = utcnow()
     if dry_run:
-        receipt = SubmissionReceipt(
-            id=None,
-            status=ReceiptStatus.validated,
-            dry_run=True,
-            department=submitter.department,
-            received_at=received_at,
-            summary=check.summary,
-        )
-        return Answer(200, receipt)
+        # Metrics owns the definitions, so it judges every row; a dry run stores nothing here either.
+        check = await metrics.apply_batch(_batch(submitter, rows, dry_run=True, delivery_id=None))
+        if check.forbidden:
+            raise _forbidden(check)
+        return Answer(200, _receipt(None, ReceiptStatus.validated, submitter, received_at, check.summary))
 
+    digest = request_hash(body)
     submission_id = uuid.uuid4().hex
-    queued = SubmissionReceipt(
-        id=submission_id,
-        status=ReceiptStatus.queued,
-        dry_run=False,
-        department=submitter.department,
-        received_at=received_at,
-        summary=check.summary,
-    )
+    queued = _receipt(submission_id, ReceiptStatus.queued, submitter, received_at, None)
     submission = Submission(
         id=submission_id,
         department_code=submitter.department,
@@ -139,8 +118,9 @@ async def submit(
         # Leave the outbox loop alone until this request has had its own try.
         next_attempt_at=received_at + first_retry_after,
     )
+    # Stored before anything else happens; the unique key makes a replay (or a concurrent twin) find it.
     stored = await run_in_threadpool(_store, db, submission)
-    if stored is not submission:  # a concurrent request with the same key won the race
+    if stored is not submission:
         return _replay(stored, digest)
 
     try:
@@ -149,9 +129,37 @@ async def submit(
         log.warning("submission %s queued: %s", submission_id, exc.detail)
         await run_in_threadpool(_record_failure, db, submission_id, exc.detail)
         return Answer(202, queued)
+    if result.forbidden:
+        # Metrics wrote nothing; neither do we keep the submission, so a corrected retry may reuse the key.
+        await run_in_threadpool(_discard, db, submission_id)
+        raise _forbidden(result)
     delivered = queued.model_copy(update={"status": ReceiptStatus.delivered, "summary": result.summary})
     await run_in_threadpool(_record_delivery, db, submission_id, result, delivered)
     return Answer(201, delivered)
+
+
+def _receipt(
+    submission_id: str | None,
+    status: ReceiptStatus,
+    submitter: Submitter,
+    received_at: dt.datetime,
+    summary: ImportSummary | None,
+) -> SubmissionReceipt:
+    return SubmissionReceipt(
+        id=submission_id,
+        status=status,
+        dry_run=status is ReceiptStatus.validated,
+        department=submitter.department,
+        received_at=received_at,
+        summary=summary,
+    )
+
+
+def _discard(db: Database, submission_id: str) -> None:
+    with db.session() as session:
+        submission = session.get(Submission, submission_id)
+        if submission is not None:
+            session.delete(submission)
 
 
 def _read(db: Database, department: str, key: str) -> Submission | None:
@@ -196,6 +204,15 @@ def _record_failure(db: Database, submission_id: str, error: str) -> None:
         session.add(submission)
 
 
+def _record_refusal(db: Database, submission_id: str, reason: str) -> None:
+    with db.session() as session:
+        submission = session.get(Submission, submission_id)
+        submission.delivery_status = "refused"
+        submission.attempts += 1
+        submission.last_error = reason
+        session.add(submission)
+
+
 def _due(db: Database, limit: int) -> list[Submission]:
     with db.session(write=False) as session:
         return list(
@@ -229,6 +246,10 @@ async def drain_outbox(db: Database, metrics: MetricsClient, limit: int = 50) ->
             result = await metrics.apply_batch(batch)
         except CityStatError as exc:
             await run_in_threadpool(_record_failure, db, submission.id, exc.detail)
+            continue
+        if result.forbidden:
+            # A metric changed department while the submission waited: keep it, refused, for a person to see.
+            await run_in_threadpool(_record_refusal, db, submission.id, _forbidden(result).detail)
             continue
         # The first answer stays what the client was told; the outcome is kept beside it.
         await run_in_threadpool(_record_delivery, db, submission.id, result, None)

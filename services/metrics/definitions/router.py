@@ -1,9 +1,9 @@
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from services.common.errors import problem_responses
 from services.common.pagination import Page, PageDep
+from services.common.params import DepartmentFilter, MetricKeyPath
 from services.metrics.definitions import service
 from services.metrics.definitions.schemas import MetricPublic, TargetPublic
 from services.metrics.deps import SessionDep, SettingsDep
@@ -16,18 +16,18 @@ def list_metrics(
     session: SessionDep,
     settings: SettingsDep,
     page: PageDep,
-    department: Annotated[str | None, Query(max_length=16, description="Department code")] = None,
+    department: DepartmentFilter = None,
 ) -> Page[MetricPublic]:
     items, total = service.list_published_metrics(session, department, page, settings.as_of)
     return Page(items=items, total=total)
 
 
 @router.get("/{key}", response_model=MetricPublic, responses=problem_responses(404))
-def read_metric(key: str, session: SessionDep, settings: SettingsDep) -> MetricPublic:
+def read_metric(key: MetricKeyPath, session: SessionDep, settings: SettingsDep) -> MetricPublic:
     return service.metric_public(session, key, settings.as_of)
 
 
 @router.get("/{key}/targets", response_model=Page[TargetPublic], responses=problem_responses(404))
-def list_targets(key: str, session: SessionDep) -> Page[TargetPublic]:
+def list_targets(key: MetricKeyPath, session: SessionDep) -> Page[TargetPublic]:
     items = service.list_targets(session, key)
     return Page(items=items, total=len(items))

@@ -2,6 +2,7 @@ from fastapi import APIRouter
 
 from services.common.errors import problem_responses
 from services.common.pagination import Page, PageDep
+from services.common.params import DepartmentCode
 from services.metrics.departments import service
 from services.metrics.departments.schemas import DepartmentPublic
 from services.metrics.deps import SessionDep
@@ -16,5 +17,5 @@ def list_departments(session: SessionDep, page: PageDep) -> Page[DepartmentPubli
 
 
 @router.get("/{code}", response_model=DepartmentPublic, responses=problem_responses(404))
-def read_department(code: str, session: SessionDep) -> DepartmentPublic:
+def read_department(code: DepartmentCode, session: SessionDep) -> DepartmentPublic:
     return service.department_public(session, code)

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query
 from services.common.contracts import BatchResult, ObservationBatch
 from services.common.errors import problem_responses
 from services.common.pagination import Page, PageDep
+from services.common.params import MetricKeyPath
 from services.common.periods import PeriodText
 from services.metrics.deps import InternalCaller, SessionDep, SettingsDep
 from services.metrics.observations import service
@@ -17,7 +18,7 @@ router = APIRouter(tags=["observations"])
     "/metrics/{key}/observations", response_model=Page[ObservationPublic], responses=problem_responses(404)
 )
 def list_observations(
-    key: str,
+    key: MetricKeyPath,
     session: SessionDep,
     page: PageDep,
     start: Annotated[PeriodText | None, Query(description="First period, e.g. 2013-01")] = None,

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Query
 
 from services.common.errors import problem_responses
 from services.common.pagination import Page, PageDep
+from services.common.params import DepartmentFilter, MetricKeyPath
 from services.common.periods import PeriodText
 from services.metrics.deps import SessionDep, SettingsDep
 from services.metrics.performance import service
@@ -19,7 +20,7 @@ PeriodQuery = Annotated[
 
 @router.get("/metrics/{key}/performance", response_model=PerformancePublic, responses=problem_responses(404))
 def read_performance(
-    key: str, session: SessionDep, settings: SettingsDep, period: PeriodQuery = None
+    key: MetricKeyPath, session: SessionDep, settings: SettingsDep, period: PeriodQuery = None
 ) -> PerformancePublic:
     return service.metric_performance(session, key, period, settings.as_of)
 
@@ -30,7 +31,7 @@ def list_performance(
     settings: SettingsDep,
     page: PageDep,
     period: PeriodQuery = None,
-    department: Annotated[str | None, Query(max_length=16, description="Department code")] = None,
+    department: DepartmentFilter = None,
 ) -> Page[PerformancePublic]:
     items, total = service.performance_list(session, department, period, page, settings.as_of)
     return Page(items=items, total=total)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import BaseModel
 
@@ -64,7 +65,7 @@ class MetricsClient(ServiceClient):
                 return items
 
     async def department(self, code: str) -> Department:
-        return Department.model_validate(await self._json(f"/departments/{code}"))
+        return Department.model_validate(await self._json(f"/departments/{quote(code, safe='')}"))
 
     async def departments(self) -> list[Department]:
         return [Department.model_validate(d) for d in await self._all_pages("/departments", {})]

@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.common.errors import problem_responses
+from services.common.params import DepartmentCode
 from services.common.periods import PeriodText
 from services.reporting.deps import MetricsClientDep, SettingsDep
 from services.reporting.scorecards import service
@@ -31,6 +32,6 @@ async def list_scorecards(
     responses={**problem_responses(404), **_UPSTREAM},
 )
 async def read_scorecard(
-    code: str, metrics: MetricsClientDep, settings: SettingsDep, period: PeriodQuery = None
+    code: DepartmentCode, metrics: MetricsClientDep, settings: SettingsDep, period: PeriodQuery = None
 ) -> Scorecard:
     return await service.department_scorecard(metrics, code, period, settings.as_of)
