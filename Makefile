@@ -48,6 +48,8 @@ test: install-dev system-deps
 	bash infra/dev/run-tests.sh
 
 bench: install-dev
+	@command -v wrk >/dev/null || { if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
 	$(BIN)/python bench/ingest_throughput.py
 
 lint: install-dev

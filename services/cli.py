@@ -36,6 +36,7 @@ def serve(
     ] = None,
     host: str = "127.0.0.1",
     port: int = 8000,
+    access_log: Annotated[bool, typer.Option(help="Log every request")] = True,
 ) -> None:
     """Serve everything in one process, or one service alone."""
     from services.runner import create_root_app, create_single_service_app
@@ -43,7 +44,7 @@ def serve(
     _check_service(service)
     settings = Settings()
     asgi = create_root_app(settings) if service is None else create_single_service_app(service, settings)
-    uvicorn.run(asgi, host=host, port=port, log_level="info", proxy_headers=True)
+    uvicorn.run(asgi, host=host, port=port, log_level="info", access_log=access_log, proxy_headers=True)
 
 
 @app.command()

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -45,10 +45,17 @@ def _database_ok(db: Database) -> bool:
 def health_router(service: str, extra: Callable[[FastAPI], dict[str, int | str]] | None = None) -> APIRouter:
     router = APIRouter(tags=["health"])
 
-    @router.get("/health", response_model=Health)
-    async def health(request: Request) -> Health:
+    @router.get(
+        "/health",
+        response_model=Health,
+        responses={503: {"model": Health, "description": "The service's own database is unavailable"}},
+    )
+    async def health(request: Request, response: Response) -> Health:
         ok = await run_in_threadpool(_database_ok, request.app.state.db)
         details = await run_in_threadpool(extra, request.app) if extra and ok else {}
+        if not ok:
+            # Orchestrators (compose healthchecks, load balancers) read the status code.
+            response.status_code = 503
         status = "ok" if ok and details.get("status", "ok") == "ok" else "degraded"
         return Health(service=service, status=status, database="ok" if ok else "unavailable", details=details)
 

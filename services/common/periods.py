@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, WithJsonSchema
 
 MIN_YEAR, MAX_YEAR = 1900, 2199
 
@@ -118,16 +118,22 @@ def periods_between(first: Period, last: Period) -> list[Period]:
     return out
 
 
+_QUERY_PERIOD_RE = re.compile(QUERY_PERIOD_PATTERN)
+
+
 def _validate_period(text: str) -> str:
+    # The same rule as the advertised pattern, said in words a person can act on.
     try:
-        Period.parse(text)
+        period = Period.parse(text)
     except PeriodError as exc:
         raise ValueError(str(exc)) from exc
-    return text
+    if not _QUERY_PERIOD_RE.match(text):
+        raise ValueError(f"'{text}' cannot be asked for here (years 1900-2199, ISO weeks 1-52)")
+    return str(period)
 
 
 PeriodText = Annotated[
     str,
-    StringConstraints(pattern=QUERY_PERIOD_PATTERN, min_length=4, max_length=8),
     AfterValidator(_validate_period),
+    WithJsonSchema({"type": "string", "pattern": QUERY_PERIOD_PATTERN, "examples": ["2017-06"]}),
 ]

@@ -86,7 +86,9 @@ def test_malformed_period_is_a_422_with_the_field(client, metrics_db):
     response = client.get("/api/metrics/performance", params={"period": "2017-13"})
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
-    assert response.json()["errors"][0]["field"] == "query.period"
+    error = response.json()["errors"][0]
+    assert error["field"] == "query.period"
+    assert "'2017-13' is not a period" in error["reason"]
 
 
 def test_limit_above_the_maximum_is_clamped(client, metrics_db, settings):
