@@ -60,9 +60,11 @@ def migrate(service: Annotated[str | None, typer.Option(help="Only this service"
 @app.command()
 def demo(seed: int = 2017) -> None:
     """Load the demo city (Atlanta-like, 2013 to June 2017) into metrics, once."""
+    from services.metrics.demo.city import AS_OF as DEMO_AS_OF
     from services.metrics.demo.load import load_demo_city
 
-    db = Database(Settings().metrics_database_url)
+    settings = Settings()
+    db = Database(settings.metrics_database_url)
     try:
         with Progress(console=err, transient=True) as bar:
             task = bar.add_task("loading the demo city", total=None)
@@ -77,8 +79,10 @@ def demo(seed: int = 2017) -> None:
     if result.loaded:
         err.print(
             f"demo city loaded: {result.departments} departments, {result.metrics} metrics, "
-            f"{result.observations} observations (set CITYSTAT_AS_OF=2017-07-10 to view it as of its last month)"
+            f"{result.observations} observations"
         )
+        if settings.as_of != DEMO_AS_OF:
+            err.print(f"its data ends in June 2017: serve it with CITYSTAT_AS_OF={DEMO_AS_OF.isoformat()}")
     else:
         err.print("demo city already loaded; nothing changed")
 

@@ -70,8 +70,8 @@ const enc = encodeURIComponent;
 export const api = {
   scorecards: (period) => getAll("/reporting/scorecards", { period }),
   departmentScorecard: (code, period) => getJSON(`/reporting/departments/${enc(code)}/scorecard`, { period })
-    // Scorecard rows name their metric `key` (as documented) or `metric` (as /performance does).
-    .then((card) => ({ ...card, metrics: card.metrics.map((m) => ({ ...m, key: m.key ?? m.metric })) })),
+    // Scorecard rows name their metric `metric`, as submission rows do; pages call it `key`.
+    .then((card) => ({ ...card, metrics: card.metrics.map((m) => ({ ...m, key: m.metric })) })),
   departments: () => getAll("/metrics/departments"),
   metric: (key) => getJSON(`/metrics/metrics/${enc(key)}`),
   observations: (key, { start, end } = {}) => getAll(`/metrics/metrics/${enc(key)}/observations`, { start, end }),

@@ -114,10 +114,14 @@ def test_a_metrics_outage_delays_data_but_loses_none(cluster):
     assert httpx.get(f"{running.url('ingest')}/health").json()["details"]["outbox_pending"] == 1
 
     running.start("metrics")
+
+    def pending() -> int:
+        return httpx.get(f"{running.url('ingest')}/health").json()["details"]["outbox_pending"]
+
     deadline = time.monotonic() + 20
-    while httpx.get(f"{running.url('ingest')}/health").json()["details"]["outbox_pending"] and time.monotonic() < deadline:
+    while pending() and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert httpx.get(f"{running.url('ingest')}/health").json()["details"]["outbox_pending"] == 0
+    assert pending() == 0
     assert _scorecard(running, "2017-06") == (0.91, "on_target")
     # A replay answers what was said at the time and does not deliver twice.
     again = _submit(running, token, "during-outage", "2017-06", 0.91)
