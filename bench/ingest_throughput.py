@@ -192,7 +192,8 @@ def main() -> int:
         servers.stop(hello)
 
         port = free_port()
-        app = servers.start("app", [str(BIN / "citystat"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        app = servers.start("app", [str(BIN / "citystat"), "serve", "--no-access-log",
+                                    "--host", "127.0.0.1", "--port", str(port)],
                             f"http://127.0.0.1:{port}/api/ingest/health")
         body = json.dumps({"observations": [{"metric": "dpw.service_requests_on_time", "period": "2017-06",
                                              "value": 0.95}]}).replace("0.95", "%.4f")
