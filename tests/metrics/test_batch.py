@@ -43,3 +43,20 @@ def test_dry_run_judges_without_writing(client, metrics_db):
                           headers=AUTH).json()["summary"]
     assert summary["accepted"] == 1
     assert client.get("/api/metrics/metrics/dpw.potholes/observations").json()["total"] == 0
+
+
+def test_concurrent_deliveries_of_one_value_neither_fail_nor_double(client, metrics_db):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _city(metrics_db)
+
+    def deliver(i: int) -> int:
+        batch = {"department": "DPW", "delivery_id": f"sub-{i}",
+                 "rows": [{"metric": "dpw.potholes", "period": "2017-06", "value": 100 + i}]}
+        return client.post(URL, json=batch, headers=AUTH).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(deliver, range(16)))
+    assert statuses == [200] * 16
+    values = client.get("/api/metrics/metrics/dpw.potholes/observations").json()
+    assert values["total"] == 1 and 100 <= values["items"][0]["value"] < 116

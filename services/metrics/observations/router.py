@@ -1,6 +1,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy.exc import IntegrityError
 
 from services.common.contracts import BatchResult, ObservationBatch
 from services.common.errors import problem_responses
@@ -12,6 +13,8 @@ from services.metrics.observations import service
 from services.metrics.observations.schemas import ObservationPublic
 
 router = APIRouter(tags=["observations"])
+
+BATCH_ATTEMPTS = 3
 
 
 @router.get(
@@ -38,4 +41,11 @@ def list_observations(
 def apply_batch(
     batch: ObservationBatch, session: SessionDep, settings: SettingsDep, _caller: InternalCaller
 ) -> BatchResult:
+    # Two deliveries may insert the same (metric, period) at once on PostgreSQL; the loser starts over
+    # and then sees the winner's row, so it updates instead of failing.
+    for _attempt in range(BATCH_ATTEMPTS - 1):
+        try:
+            return service.apply_batch(session, batch, settings.as_of)
+        except IntegrityError:
+            session.rollback()
     return service.apply_batch(session, batch, settings.as_of)
