@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from services.common.db import Database
-from services.common.errors import COMMON_PROBLEM_RESPONSES, install_error_handlers
+from services.common.errors import COMMON_PROBLEM_RESPONSES, PROBLEM_MEDIA_TYPE, install_error_handlers
 from services.common.limits import BodySizeLimitMiddleware
 from services.common.settings import Settings
 
@@ -96,4 +96,22 @@ def create_service_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     for router in routers:
         app.include_router(router)
+    _errors_only_as_problems(app)
     return app
+
+
+def _errors_only_as_problems(app: FastAPI) -> None:
+    """FastAPI lists an error model under application/json too; errors are only ever problem+json."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            for operations in build()["paths"].values():
+                for operation in operations.values():
+                    for response in operation.get("responses", {}).values():
+                        content = response.get("content", {})
+                        if PROBLEM_MEDIA_TYPE in content:
+                            content.pop("application/json", None)
+        return app.openapi_schema
+
+    app.openapi = openapi
