@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field, StringConstraints
 
-__all__ = ["AwareDatetime", "FiniteFloat", "INPUT_CONFIG", "Code", "MetricKey", "NO_NUL_PATTERN"]
+__all__ = [
+    "AwareDatetime",
+    "FiniteFloat",
+    "INPUT_CONFIG",
+    "Code",
+    "CODE_PATTERN",
+    "METRIC_KEY_PATTERN",
+    "NO_NUL_PATTERN",
+]
 
 
 def _number_only(value: Any) -> Any:
@@ -29,4 +37,3 @@ METRIC_KEY_PATTERN = r"^[a-z][a-z0-9_.-]{1,79}$"
 NO_NUL_PATTERN = r"^[^\x00]*$"
 
 Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
-MetricKey = Annotated[str, StringConstraints(pattern=METRIC_KEY_PATTERN)]

@@ -1,4 +1,4 @@
-"""Receive a submission: check it with metrics, store it, answer, and hand it over."""
+"""Receive a submission: store it, hand it to metrics, answer; the outbox retries what metrics missed."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import func, select
 
 from services.common.contracts import BatchResult, ImportSummary, ObservationBatch
 from services.common.db import Database
@@ -43,12 +44,6 @@ def request_hash(body: SubmissionCreate) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _find(session: Session, department: str, key: str) -> Submission | None:
-    return session.exec(
-        select(Submission).where(Submission.department_code == department, Submission.idempotency_key == key)
-    ).first()
-
-
 def _replay(existing: Submission, digest: str) -> Answer:
     if existing.request_hash != digest:
         raise Unprocessable(
@@ -68,12 +63,8 @@ def _forbidden(result: BatchResult) -> Forbidden:
     )
 
 
-def _batch(
-    submitter: Submitter, body_rows: list[dict], *, dry_run: bool, delivery_id: str | None
-) -> ObservationBatch:
-    return ObservationBatch(
-        department=submitter.department, delivery_id=delivery_id, dry_run=dry_run, rows=body_rows
-    )
+def _batch(department: str, rows: list[dict], *, dry_run: bool, delivery_id: str | None) -> ObservationBatch:
+    return ObservationBatch(department=department, delivery_id=delivery_id, dry_run=dry_run, rows=rows)
 
 
 async def submit(
@@ -95,7 +86,7 @@ async def submit(
     received_at = utcnow()
     if dry_run:
         # Metrics owns the definitions, so it judges every row; a dry run stores nothing here either.
-        check = await metrics.apply_batch(_batch(submitter, rows, dry_run=True, delivery_id=None))
+        check = await metrics.apply_batch(_batch(submitter.department, rows, dry_run=True, delivery_id=None))
         if check.forbidden:
             raise _forbidden(check)
         return Answer(200, _receipt(None, ReceiptStatus.validated, submitter, received_at, check.summary))
@@ -124,7 +115,7 @@ async def submit(
         return _replay(stored, digest)
 
     try:
-        result = await metrics.apply_batch(_batch(submitter, rows, dry_run=False, delivery_id=submission_id))
+        result = await metrics.apply_batch(_batch(submitter.department, rows, dry_run=False, delivery_id=submission_id))
     except CityStatError as exc:
         log.warning("submission %s queued: %s", submission_id, exc.detail)
         await run_in_threadpool(_record_failure, db, submission_id, exc.detail)
@@ -164,7 +155,9 @@ def _discard(db: Database, submission_id: str) -> None:
 
 def _read(db: Database, department: str, key: str) -> Submission | None:
     with db.session(write=False) as session:
-        return _find(session, department, key)
+        return session.exec(
+            select(Submission).where(Submission.department_code == department, Submission.idempotency_key == key)
+        ).first()
 
 
 def _store(db: Database, submission: Submission) -> Submission:
@@ -179,11 +172,17 @@ def _store(db: Database, submission: Submission) -> Submission:
         return existing
 
 
+def _update(db: Database, submission_id: str, change: Callable[[Submission], None]) -> None:
+    with db.session() as session:
+        submission = session.get(Submission, submission_id)
+        change(submission)
+        session.add(submission)
+
+
 def _record_delivery(
     db: Database, submission_id: str, result: BatchResult, receipt: SubmissionReceipt | None
 ) -> None:
-    with db.session() as session:
-        submission = session.get(Submission, submission_id)
+    def delivered(submission: Submission) -> None:
         submission.delivery_status = "delivered"
         submission.delivered_at = utcnow()
         submission.attempts += 1
@@ -191,26 +190,27 @@ def _record_delivery(
         if receipt is not None:
             submission.http_status = 201
             submission.receipt = receipt.model_dump(mode="json")
-        session.add(submission)
+
+    _update(db, submission_id, delivered)
 
 
 def _record_failure(db: Database, submission_id: str, error: str) -> None:
-    with db.session() as session:
-        submission = session.get(Submission, submission_id)
+    def failed(submission: Submission) -> None:
         submission.attempts += 1
         submission.last_error = error
         backoff = min(2**submission.attempts, MAX_BACKOFF_SECONDS)
         submission.next_attempt_at = utcnow() + dt.timedelta(seconds=backoff)
-        session.add(submission)
+
+    _update(db, submission_id, failed)
 
 
 def _record_refusal(db: Database, submission_id: str, reason: str) -> None:
-    with db.session() as session:
-        submission = session.get(Submission, submission_id)
+    def refused(submission: Submission) -> None:
         submission.delivery_status = "refused"
         submission.attempts += 1
         submission.last_error = reason
-        session.add(submission)
+
+    _update(db, submission_id, refused)
 
 
 def _due(db: Database, limit: int) -> list[Submission]:
@@ -236,12 +236,7 @@ async def drain_outbox(db: Database, metrics: MetricsClient, limit: int = 50) ->
     """Deliver what is due; metrics remembers each delivery id, so a repeat never doubles a value."""
     delivered = 0
     for submission in await run_in_threadpool(_due, db, limit):
-        batch = ObservationBatch(
-            department=submission.department_code,
-            delivery_id=submission.id,
-            dry_run=False,
-            rows=submission.rows,
-        )
+        batch = _batch(submission.department_code, submission.rows, dry_run=False, delivery_id=submission.id)
         try:
             result = await metrics.apply_batch(batch)
         except CityStatError as exc:
