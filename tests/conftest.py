@@ -36,9 +36,6 @@ DEMO_AS_OF = dt.date(2017, 7, 10)
 INTERNAL_TOKEN = "test-internal-token"
 METADATA = {"metrics": metrics_metadata, "ingest": ingest_metadata, "reporting": reporting_metadata}
 
-pytest_plugins: list[str] = []
-
-
 def pytest_report_header(config) -> list[str]:
     if DATABASE == "postgresql" and not POSTGRES_URL:
         raise pytest.UsageError("CITYSTAT_TEST_DATABASE=postgresql needs CITYSTAT_TEST_POSTGRES_URL")

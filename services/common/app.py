@@ -56,8 +56,9 @@ def health_router(service: str, extra: Callable[[FastAPI], dict[str, int | str]]
         if not ok:
             # Orchestrators (compose healthchecks, load balancers) read the status code.
             response.status_code = 503
-        status = "ok" if ok and details.get("status", "ok") == "ok" else "degraded"
-        return Health(service=service, status=status, database="ok" if ok else "unavailable", details=details)
+        return Health(
+            service=service, status="ok" if ok else "degraded", database="ok" if ok else "unavailable", details=details
+        )
 
     return router
 
