@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import sys
 from typing import Annotated
 
 import httpx
@@ -11,16 +13,20 @@ import uvicorn
 from rich.console import Console
 from rich.progress import Progress
 
+from services.common.auth import OPERATOR
 from services.common.db import Database
 from services.common.http import create_service_client
 from services.common.migrations import upgrade
 from services.common.settings import SERVICES, Settings
+from services.ingest.audit.service import record
 from services.ingest.clients.metrics import MetricsClient
 from services.ingest.tokens.service import create_token
 
 app = typer.Typer(help="CityStat: performance management for city governments.", no_args_is_help=True)
 token_app = typer.Typer(help="Department API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 err = Console(stderr=True)
 
 
@@ -31,9 +37,7 @@ def _check_service(name: str | None) -> None:
 
 @app.command()
 def serve(
-    service: Annotated[
-        str | None, typer.Option(help="Serve one service alone: ingest, metrics or reporting")
-    ] = None,
+    service: Annotated[str | None, typer.Option(help="Serve one service alone: ingest, metrics or reporting")] = None,
     host: str = "127.0.0.1",
     port: int = 8000,
     access_log: Annotated[bool, typer.Option(help="Log every request")] = True,
@@ -61,6 +65,7 @@ def migrate(service: Annotated[str | None, typer.Option(help="Only this service"
 def demo(seed: int = 2017) -> None:
     """Load the demo city (Atlanta-like, 2013 to June 2017) into metrics, once."""
     from services.metrics.demo.city import AS_OF as DEMO_AS_OF
+    from services.metrics.demo.city import build_demo_city
     from services.metrics.demo.load import load_demo_city
 
     settings = Settings()
@@ -76,6 +81,7 @@ def demo(seed: int = 2017) -> None:
                 result = load_demo_city(session, seed, progress)
     finally:
         db.dispose()
+    _demo_staff(settings, [d.code for d in build_demo_city(seed)])
     if result.loaded:
         err.print(
             f"demo city loaded: {result.departments} departments, {result.metrics} metrics, "
@@ -85,6 +91,19 @@ def demo(seed: int = 2017) -> None:
             err.print(f"its data ends in June 2017: serve it with CITYSTAT_AS_OF={DEMO_AS_OF.isoformat()}")
     else:
         err.print("demo city already loaded; nothing changed")
+
+
+def _demo_staff(settings: Settings, department_codes: list[str]) -> None:
+    from services.ingest.accounts.demo import DEMO_PASSWORD, ensure_demo_staff
+
+    db = Database(settings.ingest_database_url)
+    try:
+        with db.session() as session:
+            created = ensure_demo_staff(session, department_codes)
+    finally:
+        db.dispose()
+    if created:
+        err.print(f"demo staff accounts ({', '.join(created)}) share the password '{DEMO_PASSWORD}'")
 
 
 async def _department_exists(settings: Settings, code: str) -> bool:
@@ -102,6 +121,7 @@ async def _department_exists(settings: Settings, code: str) -> bool:
 def token_create(
     department: Annotated[str, typer.Option(help="Department code, e.g. DPW")],
     name: Annotated[str, typer.Option(help="What the token is for, e.g. 'DPW work-order system'")],
+    days: Annotated[int | None, typer.Option(min=1, max=3650, help="Lifetime in days (default: a setting)")] = None,
 ) -> None:
     """Create a department API token and print it once, alone on the last line."""
     settings = Settings()
@@ -111,11 +131,89 @@ def token_create(
     db = Database(settings.ingest_database_url)
     try:
         with db.session() as session:
-            token, plaintext = create_token(session, department, name)
+            lifetime = dt.timedelta(days=days or settings.token_default_days)
+            token, plaintext = create_token(session, department, name, lifetime=lifetime)
+            record(
+                session,
+                OPERATOR,
+                "token.created",
+                department=department,
+                subject=f"token:{token.id}",
+                detail={"name": name, "expires_at": token.expires_at.isoformat()},
+            )
     finally:
         db.dispose()
     err.print(f"token {token.id} for {department} ({name}); it is shown only this once:")
     typer.echo(plaintext)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id, as printed when it was made")]) -> None:
+    """Revoke a department API token at once."""
+    from services.common.errors import NotFound
+    from services.ingest.tokens.service import revoke_token
+
+    db = Database(Settings().ingest_database_url)
+    try:
+        with db.session() as session:
+            token = revoke_token(session, token_id)
+            record(session, OPERATOR, "token.revoked", department=token.department_code, subject=f"token:{token.id}")
+    except NotFound as exc:
+        err.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(code=2) from None
+    finally:
+        db.dispose()
+    err.print(f"token {token_id} revoked")
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Option(help="Sign-in name: lower case letters, digits, '.', '_' or '-'")],
+    name: Annotated[str, typer.Option(help="Display name")],
+    role: Annotated[str, typer.Option(help="admin, analyst, liaison or viewer")],
+    department: Annotated[str | None, typer.Option(help="A liaison's department; a viewer's scope")] = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input")] = False,
+) -> None:
+    """Create a staff account (the first administrator starts here)."""
+    from pydantic import ValidationError
+
+    from services.common.errors import CityStatError
+    from services.ingest.accounts.schemas import UserCreate
+    from services.ingest.accounts.service import create_user
+
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    )
+    try:
+        body = UserCreate(username=username, display_name=name, password=password, role=role, department=department)
+    except ValidationError as exc:
+        for error in exc.errors():
+            err.print(f"[red]{'.'.join(map(str, error['loc'])) or 'user'}: {error['msg']}[/red]")
+        raise typer.Exit(code=2) from None
+    settings = Settings()
+    if body.department and not asyncio.run(_department_exists(settings, body.department)):
+        err.print(f"[red]No department has the code '{body.department}'.[/red]")
+        raise typer.Exit(code=2)
+    db = Database(settings.ingest_database_url)
+    try:
+        with db.session() as session:
+            user = create_user(session, body, OPERATOR.actor)
+            record(
+                session,
+                OPERATOR,
+                "user.created",
+                department=user.department_code,
+                subject=user.username,
+                detail={"role": user.role},
+            )
+    except CityStatError as exc:
+        err.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(code=2) from None
+    finally:
+        db.dispose()
+    err.print(f"user {user.username} ({user.role}) created")
 
 
 if __name__ == "__main__":

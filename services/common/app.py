@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated
 
@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from services.common.auth import SessionCodec, session_key
 from services.common.db import Database
 from services.common.errors import COMMON_PROBLEM_RESPONSES, PROBLEM_MEDIA_TYPE, install_error_handlers
 from services.common.limits import BodySizeLimitMiddleware
@@ -42,7 +43,11 @@ def _database_ok(db: Database) -> bool:
         return False
 
 
-def health_router(service: str, extra: Callable[[FastAPI], dict[str, int | str]] | None = None) -> APIRouter:
+# A service's own checks beyond its database: details to show, and a reason it is degraded (or None).
+HealthCheck = Callable[[FastAPI], Awaitable[tuple[dict[str, int | str], str | None]]]
+
+
+def health_router(service: str, extra: HealthCheck | None = None) -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get(
@@ -52,13 +57,15 @@ def health_router(service: str, extra: Callable[[FastAPI], dict[str, int | str]]
     )
     async def health(request: Request, response: Response) -> Health:
         ok = await run_in_threadpool(_database_ok, request.app.state.db)
-        details = await run_in_threadpool(extra, request.app) if extra and ok else {}
         if not ok:
             # Orchestrators (compose healthchecks, load balancers) read the status code.
             response.status_code = 503
-        return Health(
-            service=service, status="ok" if ok else "degraded", database="ok" if ok else "unavailable", details=details
-        )
+            return Health(service=service, status="degraded", database="unavailable")
+        details, degraded = await extra(request.app) if extra else ({}, None)
+        if degraded:
+            # Still answering and accepting (200), but a person should look: say why.
+            details = {**details, "degraded_because": degraded}
+        return Health(service=service, status="degraded" if degraded else "ok", database="ok", details=details)
 
     return router
 
@@ -69,6 +76,7 @@ def create_service_app(
     settings: Settings,
     routers: list[APIRouter],
     lifespan: Lifespan | None = None,
+    upload_paths: tuple[str, ...] = (),
 ) -> FastAPI:
     """Build a service app whose lifespan opens its database; `lifespan` adds service-specific parts."""
 
@@ -76,6 +84,7 @@ def create_service_app(
     async def service_lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url(name))
         app.state.db = db
+        app.state.session_codec = SessionCodec(session_key(settings))
         try:
             if lifespan is None:
                 yield
@@ -94,7 +103,11 @@ def create_service_app(
     app.state.settings = settings
     app.state.service_name = name
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        route_limits={path: settings.max_upload_bytes for path in upload_paths},
+    )
     for router in routers:
         app.include_router(router)
     _errors_only_as_problems(app)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.types import INPUT_CONFIG, NO_NUL_PATTERN, Code, FiniteFloat
@@ -20,6 +22,21 @@ class ObservationRow(BaseModel):
     denominator: FiniteFloat | None = None
     org_unit: str | None = Field(default=None, max_length=64, pattern=NO_NUL_PATTERN)
     comment: str | None = Field(default=None, max_length=2000, pattern=NO_NUL_PATTERN)
+    reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        pattern=NO_NUL_PATTERN,
+        description="Why a value is corrected; kept in its revision",
+    )
+
+
+class ImportStrategy(StrEnum):
+    """DHIS2's import strategies, which every submission format accepts."""
+
+    create_and_update = "create_and_update"
+    create = "create"  # new values only; values already stored are left as they are (ignored)
+    update = "update"  # changes to stored values only; new values are ignored
+    delete = "delete"  # the named values are removed (each removal kept as a revision)
 
 
 class RejectedRow(BaseModel):
@@ -32,6 +49,9 @@ class ImportSummary(BaseModel):
     accepted: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Rows skipped because the import strategy says so (create on a stored value, update on a new one).
+    ignored: int = 0
+    deleted: int = 0
     rejected: list[RejectedRow] = Field(default_factory=list)
 
 
@@ -49,9 +69,16 @@ class ObservationBatch(BaseModel):
     department: Code
     delivery_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     dry_run: bool = False
+    # With atomic, one rejected row means nothing is written (the caller answers 422).
+    atomic: bool = False
+    strategy: ImportStrategy = ImportStrategy.create_and_update
+    # Who acted, as ingest saw it ("user:alice", "token:12", "operator"); kept on each revision.
+    actor: str = Field(default="service", max_length=200, pattern=NO_NUL_PATTERN)
     rows: list[ObservationRow] = Field(max_length=100_000)
 
 
 class BatchResult(BaseModel):
     summary: ImportSummary
+    # False when nothing was written: a dry run, or an atomic batch with a rejected row.
+    applied: bool = True
     forbidden: list[ForbiddenRow] = Field(default_factory=list)

@@ -65,8 +65,12 @@ class CityStatError(Exception):
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
+        slug: str | None = None,
     ) -> None:
         super().__init__(detail)
+        if slug is not None:
+            # A narrower problem type than the class's, e.g. "csrf" for a Forbidden.
+            self.slug = slug
         self.detail = detail
         self.errors = errors
         self.headers = headers
@@ -106,6 +110,11 @@ class PayloadTooLarge(CityStatError):
 class Unprocessable(CityStatError):
     status_code = 422
     slug = "unprocessable"
+
+
+class TooManyRequests(CityStatError):
+    status_code = 429
+    slug = "rate-limited"
 
 
 class UpstreamUnavailable(CityStatError):

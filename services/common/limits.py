@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.errors import problem_response
@@ -12,22 +14,32 @@ class _BodyTooLarge(Exception):
 
 
 class BodySizeLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """One limit for every route, except routes (by path ending) that take files and get their own."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, route_limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.route_limits = route_limits or {}
+
+    def limit_for(self, path: str) -> int:
+        for ending, limit in self.route_limits.items():
+            if path.endswith(ending):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit_for(scope.get("path", ""))
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = -1
-                if declared > self.max_bytes:
-                    await self._reject(scope, receive, send)
+                if declared > max_bytes:
+                    await self._reject(max_bytes, scope, receive, send)
                     return
         received = 0
         started = False
@@ -37,7 +49,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise _BodyTooLarge
             return message
 
@@ -52,10 +64,32 @@ class BodySizeLimitMiddleware:
         except _BodyTooLarge:
             if started:
                 raise
-            await self._reject(scope, receive, send)
+            await self._reject(max_bytes, scope, receive, send)
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem_response(
-            413, "payload-too-large", f"The request body is larger than {self.max_bytes} bytes."
-        )
+    async def _reject(self, max_bytes: int, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(413, "payload-too-large", f"The request body is larger than {max_bytes} bytes.")
         await response(scope, receive, send)
+
+
+class RateLimiter:
+    """A token bucket per principal, in this process's memory.
+
+    Each process of a service keeps its own buckets, so N workers allow up to N times the rate;
+    the limit protects the service from one runaway client, it is not a quota.
+    """
+
+    def __init__(self, per_minute: float, burst: int) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = max(1, burst)
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def acquire(self, key: str, now: float | None = None) -> float | None:
+        """Take one request's worth; None when allowed, else the seconds until one is available."""
+        now = time.monotonic() if now is None else now
+        tokens, last = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens >= 1.0:
+            self._buckets[key] = (tokens - 1.0, now)
+            return None
+        self._buckets[key] = (tokens, now)
+        return (1.0 - tokens) / self.rate if self.rate > 0 else 60.0

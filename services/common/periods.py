@@ -12,11 +12,11 @@ from pydantic import AfterValidator, WithJsonSchema
 
 MIN_YEAR, MAX_YEAR = 1900, 2199
 
-PERIOD_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])|-W(0[1-9]|[1-4][0-9]|5[0-3])|-Q[1-4])?$"
+PERIOD_PATTERN = r"^[0-9]{4}(-(0[1-9]|1[0-2])|-W(0[1-9]|[1-4][0-9]|5[0-3])|-Q[1-4])?$"
 _PERIOD_RE = re.compile(PERIOD_PATTERN)
 # What a query parameter advertises: only years we accept, and no week 53, which only some
 # years have, so that everything the pattern admits is a real period.
-QUERY_PERIOD_PATTERN = r"^(19|20|21)\d{2}(-(0[1-9]|1[0-2])|-W(0[1-9]|[1-4][0-9]|5[0-2])|-Q[1-4])?$"
+QUERY_PERIOD_PATTERN = r"^(19|20|21)[0-9]{2}(-(0[1-9]|1[0-2])|-W(0[1-9]|[1-4][0-9]|5[0-2])|-Q[1-4])?$"
 
 
 class Frequency(StrEnum):
@@ -38,7 +38,7 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        if not isinstance(text, str) or not _PERIOD_RE.match(text):
+        if not isinstance(text, str) or not _PERIOD_RE.fullmatch(text):
             raise PeriodError(f"'{text}' is not a period (write 2017-06, 2017-W23, 2017-Q2 or 2017)")
         year = int(text[:4])
         if not MIN_YEAR <= year <= MAX_YEAR:
@@ -127,7 +127,7 @@ def _validate_period(text: str) -> str:
         period = Period.parse(text)
     except PeriodError as exc:
         raise ValueError(str(exc)) from exc
-    if not _QUERY_PERIOD_RE.match(text):
+    if not _QUERY_PERIOD_RE.fullmatch(text):
         raise ValueError(f"'{text}' cannot be asked for here (years 1900-2199, ISO weeks 1-52)")
     return str(period)
 

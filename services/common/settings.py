@@ -31,10 +31,24 @@ class Settings(BaseSettings):
     # random one per run is enough; separate processes must be given the same value.
     internal_token: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
 
+    # Signs staff sessions so every service can check them alone. Empty means a key file made
+    # in data_dir on first use (enough when the services share one machine).
+    session_secret: SecretStr | None = None
+    session_hours: float = 8.0
+    # Send the session cookie only over HTTPS; production behind TLS turns this on.
+    secure_cookies: bool = False
+
     # "Today" for due dates and default periods; the demo city pins it to 2017-07-10.
     as_of: dt.date = Field(default_factory=dt.date.today)
 
     max_body_bytes: int = 1_000_000
+    # File-shaped submissions (CSV, DHIS2) may be larger than a JSON request.
+    max_upload_bytes: int = 20_000_000
+    # Per principal (API token or staff member): a sustained rate and a burst.
+    rate_limit_per_minute: float = 600.0
+    rate_limit_burst: int = 120
+    # A token's lifetime when whoever creates it does not say.
+    token_default_days: int = 365
     max_page_size: int = 500
     max_rows_per_submission: int = 10_000
     http_timeout_seconds: float = 10.0

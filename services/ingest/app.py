@@ -5,15 +5,25 @@ from collections.abc import AsyncIterator
 
 import httpx
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from services.common.app import create_service_app, health_router
 from services.common.http import create_service_client
+from services.common.limits import RateLimiter
 from services.common.settings import Settings
+from services.ingest.accounts.router import auth_router, users_router
+from services.ingest.audit.router import router as audit_router
 from services.ingest.clients.metrics import MetricsClient
 from services.ingest.submissions import service as submissions
 from services.ingest.submissions.router import router as submissions_router
+from services.ingest.tokens.router import router as tokens_router
 
 log = logging.getLogger("citystat.ingest")
+
+# Files (CSV, DHIS2) may be larger than a JSON request; the upload limit is its own setting.
+UPLOAD_PATHS = ("/submissions/csv", "/dataValueSets")
+# Sign-in attempts per username: enough for typos, too few for guessing.
+LOGIN_ATTEMPTS_PER_MINUTE = 10
 
 
 async def _drain_forever(app: FastAPI, every: float) -> None:
@@ -25,17 +35,21 @@ async def _drain_forever(app: FastAPI, every: float) -> None:
             log.exception("outbox round failed")
 
 
-def _outbox_health(app: FastAPI) -> dict[str, int | str]:
-    return {"outbox_pending": submissions.pending_count(app.state.db)}
+async def _ingest_health(app: FastAPI) -> tuple[dict[str, int | str], str | None]:
+    pending = await run_in_threadpool(submissions.pending_count, app.state.db)
+    metrics_ok = await app.state.metrics_client.is_healthy(timeout=2.0)
+    details: dict[str, int | str] = {"outbox_pending": pending, "metrics": "ok" if metrics_ok else "unreachable"}
+    # Submissions are still accepted and kept while metrics is away; they wait in the outbox.
+    return details, None if metrics_ok else "the metrics service is unreachable; submissions wait in the outbox"
 
 
-def create_app(
-    settings: Settings | None = None, *, transport: httpx.AsyncBaseTransport | None = None
-) -> FastAPI:
+def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        app.state.login_limiter = RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE, LOGIN_ATTEMPTS_PER_MINUTE)
         async with create_service_client(settings, "metrics", transport) as http:
             app.state.metrics_client = MetricsClient(http)
             drainer = asyncio.create_task(_drain_forever(app, settings.outbox_poll_seconds))
@@ -50,6 +64,14 @@ def create_app(
         "ingest",
         "CityStat ingest",
         settings,
-        [health_router("ingest", _outbox_health), submissions_router],
+        [
+            health_router("ingest", _ingest_health),
+            auth_router,
+            users_router,
+            tokens_router,
+            submissions_router,
+            audit_router,
+        ],
         lifespan,
+        upload_paths=UPLOAD_PATHS,
     )

@@ -7,10 +7,11 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.common.app import SettingsDep
+from services.common.auth import AUTH_DEPENDENCIES, OptionalStaff
 from services.common.db import SessionDep
 from services.common.errors import Unauthorized
 
-__all__ = ["SessionDep", "SettingsDep", "InternalCaller"]
+__all__ = ["InternalCaller", "OptionalStaff", "SessionDep", "SettingsDep"]
 
 _bearer = HTTPBearer(auto_error=False, description="The platform's internal service token")
 
@@ -25,5 +26,7 @@ def require_internal_caller(
         )
     return "service"
 
+
+AUTH_DEPENDENCIES.add(require_internal_caller)
 
 InternalCaller = Annotated[str, Depends(require_internal_caller)]

@@ -3,8 +3,8 @@
 from services.metrics.base import MetricsTable
 from services.metrics.definitions.models import Metric, Target
 from services.metrics.departments.models import Department
-from services.metrics.observations.models import Observation, ObservationDelivery
+from services.metrics.observations.models import Observation, ObservationDelivery, ObservationRevision
 
 metadata = MetricsTable.metadata
 
-__all__ = ["Department", "Metric", "Target", "Observation", "ObservationDelivery", "metadata"]
+__all__ = ["Department", "Metric", "Target", "Observation", "ObservationDelivery", "ObservationRevision", "metadata"]

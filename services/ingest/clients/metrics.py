@@ -2,16 +2,27 @@
 
 from urllib.parse import quote
 
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
+
 from services.common.contracts import BatchResult, ObservationBatch
-from services.common.errors import UpstreamError
+from services.common.errors import UpstreamError, UpstreamUnavailable
 from services.common.http import ServiceClient
 
 
 class MetricsClient(ServiceClient):
     service = "metrics"
 
-    async def apply_batch(self, batch: ObservationBatch) -> BatchResult:
-        response = await self._request("POST", "/observations/batch", json=batch.model_dump(mode="json"))
+    async def apply_batch(self, batch: ObservationBatch, *, attempts: int = 1) -> BatchResult:
+        """Deliver one submission's rows. Retrying is safe: metrics keys the upsert on the delivery id."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(attempts),
+            wait=wait_exponential(multiplier=0.2, max=3.0) + wait_random(0, 0.2),
+            retry=retry_if_exception_type(UpstreamUnavailable),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                response = await self._request("POST", "/observations/batch", json=batch.model_dump(mode="json"))
         if response.status_code != 200:
             raise UpstreamError(f"The metrics service refused a delivery ({response.status_code}).")
         return BatchResult.model_validate(response.json())
@@ -20,4 +31,11 @@ class MetricsClient(ServiceClient):
         response = await self._request("GET", f"/departments/{quote(code, safe='')}")
         if response.status_code not in (200, 404):
             raise UpstreamError(f"The metrics service answered {response.status_code} for a department.")
+        return response.status_code == 200
+
+    async def is_healthy(self, timeout: float) -> bool:
+        try:
+            response = await self._request("GET", "/health", timeout=timeout)
+        except UpstreamUnavailable:
+            return False
         return response.status_code == 200

@@ -4,33 +4,61 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
-from services.common.contracts import BatchResult, ImportSummary, ObservationBatch
+from services.common.auth import Principal, PrincipalKind
+from services.common.contracts import BatchResult, ImportStrategy, ImportSummary, ObservationBatch, RejectedRow
 from services.common.db import Database
-from services.common.errors import CityStatError, Forbidden, PayloadTooLarge, Unprocessable
+from services.common.errors import CityStatError, Forbidden, NotFound, PayloadTooLarge, Unprocessable
+from services.common.pagination import PageParams
+from services.ingest.audit.service import record, record_apart
 from services.ingest.base import utcnow
 from services.ingest.clients.metrics import MetricsClient
 from services.ingest.submissions.models import Submission
-from services.ingest.submissions.schemas import ReceiptStatus, SubmissionCreate, SubmissionReceipt
+from services.ingest.submissions.schemas import (
+    DeliveryStatus,
+    ReceiptStatus,
+    SubmissionPublic,
+    SubmissionReceipt,
+)
 
 log = logging.getLogger("citystat.ingest")
 
 MAX_BACKOFF_SECONDS = 300
+# The outbox retries a little within one round before it backs off for longer.
+OUTBOX_ATTEMPTS_PER_ROUND = 3
 
 
 @dataclass(frozen=True)
 class Submitter:
+    principal: Principal
     department: str
-    token_id: int | None
+
+    @property
+    def token_id(self) -> int | None:
+        return int(self.principal.id) if self.principal.kind is PrincipalKind.token else None
+
+
+@dataclass
+class Incoming:
+    """A submission read from any format, before it is stored."""
+
+    format: str
+    rows: list[dict]
+    # The digest of what was sent (body and options): the same key with another digest is a 422.
+    digest: str
+    source_rows: list[int] | None = None
+    parse_rejected: list[RejectedRow] = field(default_factory=list)
+    generated_at: dt.datetime | None = None
+    strategy: ImportStrategy = ImportStrategy.create_and_update
+    atomic: bool = False
 
 
 @dataclass(frozen=True)
@@ -39,83 +67,171 @@ class Answer:
     receipt: SubmissionReceipt
 
 
-def request_hash(body: SubmissionCreate) -> str:
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def digest_of(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def resolve_department(principal: Principal, requested: str | None) -> str:
+    """Which department a submission is for: a token's own, or the one a staff member names."""
+    if principal.kind is PrincipalKind.token or (principal.kind is PrincipalKind.user and requested is None):
+        if principal.department is None:
+            raise Unprocessable("Say which department this is for: ?department=CODE.")
+        department = requested or principal.department
+    else:
+        department = requested
+        if department is None:
+            raise Unprocessable("Say which department this is for: ?department=CODE.")
+    if not principal.can_write(department):
+        raise Forbidden(f"You may not submit data for department {department}.")
+    return department
+
+
+def remap(
+    summary: ImportSummary, incoming_source: list[int] | None, parse_rejected: list[dict] | None
+) -> ImportSummary:
+    """Number rejections as the sender numbers its rows, and add those refused while reading the file."""
+    rejected = [
+        r.model_copy(update={"row": incoming_source[r.row]}) if incoming_source is not None else r
+        for r in summary.rejected
+    ]
+    rejected += [RejectedRow.model_validate(r) for r in parse_rejected or []]
+    rejected.sort(key=lambda r: r.row)
+    return summary.model_copy(update={"rejected": rejected})
 
 
 def _replay(existing: Submission, digest: str) -> Answer:
     if existing.request_hash != digest:
         raise Unprocessable(
-            "This Idempotency-Key was already used for a different request body; use a new key.",
+            "This Idempotency-Key was already used for a different request; use a new key.",
             extra={"submission": existing.id},
         )
     return Answer(existing.http_status, SubmissionReceipt.model_validate(existing.receipt))
 
 
-def _forbidden(result: BatchResult) -> Forbidden:
+def _forbidden(result: BatchResult, source_rows: list[int] | None) -> Forbidden:
     return Forbidden(
         "Some rows name metrics of another department; nothing was stored.",
         errors=[
-            {"row": f.row, "field": "metric", "reason": f"'{f.metric}' belongs to department {f.department}"}
+            {
+                "row": source_rows[f.row] if source_rows is not None else f.row,
+                "field": "metric",
+                "reason": f"'{f.metric}' belongs to department {f.department}",
+            }
             for f in result.forbidden
         ],
+        slug="other-department",
     )
 
 
-def _batch(department: str, rows: list[dict], *, dry_run: bool, delivery_id: str | None) -> ObservationBatch:
-    return ObservationBatch(department=department, delivery_id=delivery_id, dry_run=dry_run, rows=rows)
+def _atomic_refusal(summary: ImportSummary) -> Unprocessable:
+    return Unprocessable(
+        f"{len(summary.rejected)} row(s) are unusable and atomic=true was asked: nothing was stored.",
+        errors=[r.model_dump() for r in summary.rejected],
+        slug="rows-rejected",
+    )
 
 
 async def submit(
     db: Database,
     metrics: MetricsClient,
     submitter: Submitter,
-    body: SubmissionCreate,
+    incoming: Incoming,
     idempotency_key: str,
     *,
     dry_run: bool,
     max_rows: int,
     first_retry_after: dt.timedelta,
 ) -> Answer:
-    if len(body.observations) > max_rows:
-        raise PayloadTooLarge(
-            f"A submission may carry at most {max_rows} rows; this one has {len(body.observations)}."
+    try:
+        return await _submit(
+            db,
+            metrics,
+            submitter,
+            incoming,
+            idempotency_key,
+            dry_run=dry_run,
+            max_rows=max_rows,
+            first_retry_after=first_retry_after,
         )
-    rows = [row.model_dump(mode="json") for row in body.observations]
+    except CityStatError as exc:
+        if not dry_run and exc.status_code in (400, 403, 413, 422):
+            await run_in_threadpool(
+                record_apart,
+                db,
+                submitter.principal,
+                "submission.rejected",
+                department=submitter.department,
+                subject=idempotency_key[:200],
+                outcome="rejected",
+                detail={"status": exc.status_code, "reason": exc.detail, "format": incoming.format},
+            )
+        raise
+
+
+async def _submit(
+    db: Database,
+    metrics: MetricsClient,
+    submitter: Submitter,
+    incoming: Incoming,
+    idempotency_key: str,
+    *,
+    dry_run: bool,
+    max_rows: int,
+    first_retry_after: dt.timedelta,
+) -> Answer:
+    sent = len(incoming.rows) + len(incoming.parse_rejected)
+    if sent > max_rows:
+        raise PayloadTooLarge(f"A submission may carry at most {max_rows} rows; this one has {sent}.")
+    parse_rejected = [r.model_dump() for r in incoming.parse_rejected]
     received_at = utcnow()
+    options = {"atomic": incoming.atomic, "strategy": incoming.strategy, "actor": submitter.principal.actor}
     if dry_run:
         # Metrics owns the definitions, so it judges every row; a dry run stores nothing here either.
-        check = await metrics.apply_batch(_batch(submitter.department, rows, dry_run=True, delivery_id=None))
+        check = await metrics.apply_batch(
+            ObservationBatch(department=submitter.department, rows=incoming.rows, dry_run=True, **options)
+        )
         if check.forbidden:
-            raise _forbidden(check)
-        return Answer(200, _receipt(None, ReceiptStatus.validated, submitter, received_at, check.summary))
+            raise _forbidden(check, incoming.source_rows)
+        summary = remap(check.summary, incoming.source_rows, parse_rejected)
+        return Answer(200, _receipt(None, ReceiptStatus.validated, submitter.department, received_at, summary))
+    if incoming.atomic and parse_rejected:
+        raise _atomic_refusal(remap(ImportSummary(), None, parse_rejected))
 
-    digest = request_hash(body)
     submission_id = uuid.uuid4().hex
-    queued = _receipt(submission_id, ReceiptStatus.queued, submitter, received_at, None)
+    queued = _receipt(submission_id, ReceiptStatus.queued, submitter.department, received_at, None)
     submission = Submission(
         id=submission_id,
         department_code=submitter.department,
         token_id=submitter.token_id,
+        actor=submitter.principal.actor,
+        format=incoming.format,
+        strategy=str(incoming.strategy),
+        atomic=incoming.atomic,
         idempotency_key=idempotency_key,
-        request_hash=digest,
+        request_hash=incoming.digest,
         received_at=received_at,
-        generated_at=body.generated_at,
-        row_count=len(rows),
-        rows=rows,
+        generated_at=incoming.generated_at,
+        row_count=sent,
+        rows=incoming.rows,
+        source_rows=incoming.source_rows,
+        parse_rejected=parse_rejected or None,
         http_status=202,
         receipt=queued.model_dump(mode="json"),
         # Leave the outbox loop alone until this request has had its own try.
         next_attempt_at=received_at + first_retry_after,
     )
     # Stored before anything else happens; the unique key makes a replay (or a concurrent twin) find it.
-    stored = await run_in_threadpool(_store, db, submission)
+    stored = await run_in_threadpool(_store, db, submission, submitter.principal)
     if stored is not submission:
-        return _replay(stored, digest)
+        return _replay(stored, incoming.digest)
 
     try:
-        result = await metrics.apply_batch(_batch(submitter.department, rows, dry_run=False, delivery_id=submission_id))
+        result = await metrics.apply_batch(_delivery(submission))
     except CityStatError as exc:
         log.warning("submission %s queued: %s", submission_id, exc.detail)
         await run_in_threadpool(_record_failure, db, submission_id, exc.detail)
@@ -123,16 +239,31 @@ async def submit(
     if result.forbidden:
         # Metrics wrote nothing; neither do we keep the submission, so a corrected retry may reuse the key.
         await run_in_threadpool(_discard, db, submission_id)
-        raise _forbidden(result)
-    delivered = queued.model_copy(update={"status": ReceiptStatus.delivered, "summary": result.summary})
+        raise _forbidden(result, incoming.source_rows)
+    summary = remap(result.summary, incoming.source_rows, parse_rejected)
+    if incoming.atomic and summary.rejected:
+        await run_in_threadpool(_discard, db, submission_id)
+        raise _atomic_refusal(summary)
+    delivered = queued.model_copy(update={"status": ReceiptStatus.delivered, "summary": summary})
     await run_in_threadpool(_record_delivery, db, submission_id, result, delivered)
     return Answer(201, delivered)
+
+
+def _delivery(submission: Submission) -> ObservationBatch:
+    return ObservationBatch(
+        department=submission.department_code,
+        delivery_id=submission.id,
+        rows=submission.rows,
+        atomic=submission.atomic,
+        strategy=ImportStrategy(submission.strategy),
+        actor=submission.actor,
+    )
 
 
 def _receipt(
     submission_id: str | None,
     status: ReceiptStatus,
-    submitter: Submitter,
+    department: str,
     received_at: dt.datetime,
     summary: ImportSummary | None,
 ) -> SubmissionReceipt:
@@ -140,7 +271,7 @@ def _receipt(
         id=submission_id,
         status=status,
         dry_run=status is ReceiptStatus.validated,
-        department=submitter.department,
+        department=department,
         received_at=received_at,
         summary=summary,
     )
@@ -160,10 +291,18 @@ def _read(db: Database, department: str, key: str) -> Submission | None:
         ).first()
 
 
-def _store(db: Database, submission: Submission) -> Submission:
+def _store(db: Database, submission: Submission, principal: Principal) -> Submission:
     try:
         with db.session() as session:
             session.add(submission)
+            record(
+                session,
+                principal,
+                "submission.received",
+                department=submission.department_code,
+                subject=submission.id,
+                detail={"rows": submission.row_count, "format": submission.format},
+            )
         return submission
     except IntegrityError:
         existing = _read(db, submission.department_code, submission.idempotency_key)
@@ -172,30 +311,61 @@ def _store(db: Database, submission: Submission) -> Submission:
         return existing
 
 
-def _update(db: Database, submission_id: str, change: Callable[[Submission], None]) -> None:
+def _update(db: Database, submission_id: str, change: Callable[[Submission, Session], None]) -> None:
     with db.session() as session:
         submission = session.get(Submission, submission_id)
-        change(submission)
-        session.add(submission)
+        if submission is not None:
+            change(submission, session)
+            session.add(submission)
 
 
-def _record_delivery(
-    db: Database, submission_id: str, result: BatchResult, receipt: SubmissionReceipt | None
-) -> None:
-    def delivered(submission: Submission) -> None:
-        submission.delivery_status = "delivered"
+def _audit_outcome(session: Session, submission: Submission, action: str, outcome: str, detail: dict) -> None:
+    actor = Principal(kind=PrincipalKind.operator, id="outbox", name="ingest outbox")
+    # The event names the submitter, not the outbox: who did it is who sent it.
+    kind, _, ident = submission.actor.partition(":")
+    if kind in ("user", "token"):
+        actor = Principal(kind=PrincipalKind(kind), id=ident, name=submission.actor)
+    record(
+        session,
+        actor,
+        action,
+        department=submission.department_code,
+        subject=submission.id,
+        outcome=outcome,
+        detail=detail,
+    )
+
+
+def _record_delivery(db: Database, submission_id: str, result: BatchResult, receipt: SubmissionReceipt | None) -> None:
+    def delivered(submission: Submission, session: Session) -> None:
+        submission.delivery_status = DeliveryStatus.delivered
         submission.delivered_at = utcnow()
         submission.attempts += 1
         submission.delivery_result = result.model_dump(mode="json")
         if receipt is not None:
             submission.http_status = 201
             submission.receipt = receipt.model_dump(mode="json")
+        summary = result.summary
+        _audit_outcome(
+            session,
+            submission,
+            "submission.applied",
+            "ok",
+            {
+                "accepted": summary.accepted,
+                "updated": summary.updated,
+                "unchanged": summary.unchanged,
+                "ignored": summary.ignored,
+                "deleted": summary.deleted,
+                "rejected": len(summary.rejected) + len(submission.parse_rejected or []),
+            },
+        )
 
     _update(db, submission_id, delivered)
 
 
 def _record_failure(db: Database, submission_id: str, error: str) -> None:
-    def failed(submission: Submission) -> None:
+    def failed(submission: Submission, _session: Session) -> None:
         submission.attempts += 1
         submission.last_error = error
         backoff = min(2**submission.attempts, MAX_BACKOFF_SECONDS)
@@ -204,11 +374,13 @@ def _record_failure(db: Database, submission_id: str, error: str) -> None:
     _update(db, submission_id, failed)
 
 
-def _record_refusal(db: Database, submission_id: str, reason: str) -> None:
-    def refused(submission: Submission) -> None:
-        submission.delivery_status = "refused"
+def _record_refusal(db: Database, submission_id: str, status: DeliveryStatus, reason: str, result: BatchResult) -> None:
+    def refused(submission: Submission, session: Session) -> None:
+        submission.delivery_status = status
         submission.attempts += 1
         submission.last_error = reason
+        submission.delivery_result = result.model_dump(mode="json")
+        _audit_outcome(session, submission, f"submission.{status}", "refused", {"reason": reason})
 
     _update(db, submission_id, refused)
 
@@ -218,7 +390,7 @@ def _due(db: Database, limit: int) -> list[Submission]:
         return list(
             session.exec(
                 select(Submission)
-                .where(Submission.delivery_status == "pending", Submission.next_attempt_at <= utcnow())
+                .where(Submission.delivery_status == DeliveryStatus.pending, Submission.next_attempt_at <= utcnow())
                 .order_by(Submission.received_at)
                 .limit(limit)
             )
@@ -228,7 +400,7 @@ def _due(db: Database, limit: int) -> list[Submission]:
 def pending_count(db: Database) -> int:
     with db.session(write=False) as session:
         return session.exec(
-            select(func.count()).select_from(Submission).where(Submission.delivery_status == "pending")
+            select(func.count()).select_from(Submission).where(Submission.delivery_status == DeliveryStatus.pending)
         ).one()
 
 
@@ -236,17 +408,76 @@ async def drain_outbox(db: Database, metrics: MetricsClient, limit: int = 50) ->
     """Deliver what is due; metrics remembers each delivery id, so a repeat never doubles a value."""
     delivered = 0
     for submission in await run_in_threadpool(_due, db, limit):
-        batch = _batch(submission.department_code, submission.rows, dry_run=False, delivery_id=submission.id)
         try:
-            result = await metrics.apply_batch(batch)
+            result = await metrics.apply_batch(_delivery(submission), attempts=OUTBOX_ATTEMPTS_PER_ROUND)
         except CityStatError as exc:
             await run_in_threadpool(_record_failure, db, submission.id, exc.detail)
-            continue
+            # Metrics is down or refusing: the rest of the round would fail the same way.
+            break
         if result.forbidden:
             # A metric changed department while the submission waited: keep it, refused, for a person to see.
-            await run_in_threadpool(_record_refusal, db, submission.id, _forbidden(result).detail)
+            reason = _forbidden(result, submission.source_rows).detail
+            await run_in_threadpool(_record_refusal, db, submission.id, DeliveryStatus.refused, reason, result)
+            continue
+        if submission.atomic and (result.summary.rejected or submission.parse_rejected):
+            reason = f"{len(result.summary.rejected)} row(s) unusable under atomic=true: nothing was applied"
+            await run_in_threadpool(_record_refusal, db, submission.id, DeliveryStatus.rejected, reason, result)
             continue
         # The first answer stays what the client was told; the outcome is kept beside it.
         await run_in_threadpool(_record_delivery, db, submission.id, result, None)
         delivered += 1
     return delivered
+
+
+def to_public(submission: Submission) -> SubmissionPublic:
+    summary = None
+    if submission.delivery_result is not None:
+        summary = remap(
+            BatchResult.model_validate(submission.delivery_result).summary,
+            submission.source_rows,
+            submission.parse_rejected,
+        )
+    return SubmissionPublic(
+        id=submission.id,
+        department=submission.department_code,
+        actor=submission.actor,
+        format=submission.format,
+        strategy=submission.strategy,
+        atomic=submission.atomic,
+        idempotency_key=submission.idempotency_key,
+        received_at=submission.received_at,
+        generated_at=submission.generated_at,
+        row_count=submission.row_count,
+        delivery_status=DeliveryStatus(submission.delivery_status),
+        attempts=submission.attempts,
+        last_error=submission.last_error,
+        delivered_at=submission.delivered_at,
+        receipt=SubmissionReceipt.model_validate(submission.receipt),
+        summary=summary,
+    )
+
+
+def get_submission(session: Session, principal: Principal, submission_id: str) -> SubmissionPublic:
+    submission = session.get(Submission, submission_id)
+    # Another department's submission does not exist as far as this caller can tell.
+    if submission is None or not principal.can_read(submission.department_code):
+        raise NotFound(f"No submission has the id '{submission_id}'.")
+    return to_public(submission)
+
+
+def list_submissions(
+    session: Session, principal: Principal, department: str | None, page: PageParams
+) -> tuple[list[SubmissionPublic], int]:
+    query = select(Submission)
+    readable = principal.readable_departments()
+    if department is not None:
+        if readable is not None and department not in readable:
+            return [], 0
+        query = query.where(Submission.department_code == department)
+    elif readable is not None:
+        query = query.where(Submission.department_code.in_(sorted(readable)))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(Submission.received_at.desc(), Submission.id).offset(page.offset).limit(page.limit)
+    )
+    return [to_public(s) for s in rows], total

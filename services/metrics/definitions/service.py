@@ -1,9 +1,10 @@
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from services.common.auth import Principal
 from services.common.errors import NotFound
 from services.common.pagination import PageParams
 from services.metrics.definitions.models import Metric, MetricBase, Target, TargetBase
@@ -12,13 +13,25 @@ from services.metrics.departments.models import Department
 from services.metrics.departments.service import get_department
 
 
-def get_published_metric(session: Session, key: str) -> tuple[Metric, Department]:
+def _visible_to(query, viewer: Principal | None):
+    """Published metrics for everyone; unpublished ones only for staff who may read their department."""
+    readable = viewer.readable_departments() if viewer else set()
+    if readable is None:
+        return query
+    if not readable:
+        return query.where(Metric.is_published)
+    return query.where(or_(Metric.is_published, Department.code.in_(sorted(readable))))
+
+
+def get_visible_metric(session: Session, key: str, viewer: Principal | None = None) -> tuple[Metric, Department]:
     row = session.exec(
-        select(Metric, Department)
-        .join(Department, Department.id == Metric.department_id)
-        .where(Metric.key == key, Metric.is_published)
+        _visible_to(
+            select(Metric, Department).join(Department, Department.id == Metric.department_id).where(Metric.key == key),
+            viewer,
+        )
     ).first()
     if row is None:
+        # The same answer whether it does not exist or is another department's unpublished metric.
         raise NotFound(f"No published metric has the key '{key}'.")
     return row[0], row[1]
 
@@ -28,9 +41,7 @@ def targets_of(session: Session, metric_ids: Iterable[int]) -> dict[int, list[Ta
     ids = list(metric_ids)
     by_metric: dict[int, list[Target]] = {metric_id: [] for metric_id in ids}
     if ids:
-        for target in session.exec(
-            select(Target).where(Target.metric_id.in_(ids)).order_by(Target.effective_from)
-        ):
+        for target in session.exec(select(Target).where(Target.metric_id.in_(ids)).order_by(Target.effective_from)):
             by_metric[target.metric_id].append(target)
     return by_metric
 
@@ -54,23 +65,23 @@ def to_public(metric: Metric, department: Department, target: Target | None) -> 
     )
 
 
-def published_metrics_query(department_code: str | None):
-    query = (
-        select(Metric, Department)
-        .join(Department, Department.id == Metric.department_id)
-        .where(Metric.is_published)
-    )
+def visible_metrics_query(department_code: str | None, viewer: Principal | None = None):
+    query = _visible_to(select(Metric, Department).join(Department, Department.id == Metric.department_id), viewer)
     if department_code is not None:
         query = query.where(Department.code == department_code)
     return query
 
 
-def list_published_metrics(
-    session: Session, department_code: str | None, page: PageParams | None, as_of: dt.date
+def list_visible_metrics(
+    session: Session,
+    department_code: str | None,
+    page: PageParams | None,
+    as_of: dt.date,
+    viewer: Principal | None = None,
 ) -> tuple[list[MetricPublic], int]:
     if department_code is not None:
         get_department(session, department_code)
-    query = published_metrics_query(department_code)
+    query = visible_metrics_query(department_code, viewer)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     query = query.order_by(Department.code, Metric.key)
     if page is not None:
@@ -81,17 +92,14 @@ def list_published_metrics(
     return items, total
 
 
-def metric_public(session: Session, key: str, as_of: dt.date) -> MetricPublic:
-    metric, department = get_published_metric(session, key)
+def metric_public(session: Session, key: str, as_of: dt.date, viewer: Principal | None = None) -> MetricPublic:
+    metric, department = get_visible_metric(session, key, viewer)
     return to_public(metric, department, target_in_force(targets_of(session, [metric.id])[metric.id], as_of))
 
 
-def list_targets(session: Session, key: str) -> list[TargetPublic]:
-    metric, _ = get_published_metric(session, key)
-    return [
-        TargetPublic.model_validate(t, from_attributes=True)
-        for t in targets_of(session, [metric.id])[metric.id]
-    ]
+def list_targets(session: Session, key: str, viewer: Principal | None = None) -> list[TargetPublic]:
+    metric, _ = get_visible_metric(session, key, viewer)
+    return [TargetPublic.model_validate(t, from_attributes=True) for t in targets_of(session, [metric.id])[metric.id]]
 
 
 def create_metric(session: Session, department: Department, definition: MetricBase) -> Metric:

@@ -2,14 +2,16 @@
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from services.common.auth import Principal
 from services.common.contracts import (
     BatchResult,
     ForbiddenRow,
+    ImportStrategy,
     ImportSummary,
     ObservationBatch,
     ObservationRow,
@@ -19,10 +21,15 @@ from services.common.pagination import PageParams
 from services.common.periods import Period, PeriodError
 from services.metrics.base import utcnow
 from services.metrics.definitions.models import Metric
-from services.metrics.definitions.service import get_published_metric
+from services.metrics.definitions.service import get_visible_metric
 from services.metrics.departments.models import Department
-from services.metrics.observations.models import Observation, ObservationDelivery
-from services.metrics.observations.schemas import ObservationPublic
+from services.metrics.observations.models import (
+    Observation,
+    ObservationDelivery,
+    ObservationRevision,
+    RevisionKind,
+)
+from services.metrics.observations.schemas import ObservationPublic, RevisionPublic
 
 _EXAMPLE_PERIOD = {"week": "2017-W23", "month": "2017-06", "quarter": "2017-Q2", "year": "2017"}
 
@@ -34,8 +41,9 @@ def list_observations(
     end: str | None,
     org_unit: str,
     page: PageParams,
+    viewer: Principal | None = None,
 ) -> tuple[list[ObservationPublic], int]:
-    metric, _ = get_published_metric(session, key)
+    metric, _ = get_visible_metric(session, key, viewer)
     query = select(Observation).where(Observation.metric_id == metric.id, Observation.org_unit == org_unit)
     if start:
         query = query.where(Observation.period_start >= Period.parse(start).start)
@@ -46,27 +54,61 @@ def list_observations(
     return [ObservationPublic.model_validate(r, from_attributes=True) for r in rows], total
 
 
-@dataclass
-class _Candidate:
-    metric: Metric
-    period: Period
-    org_unit: str
+def list_revisions(
+    session: Session, key: str, period: str, org_unit: str, page: PageParams, viewer: Principal | None = None
+) -> tuple[list[RevisionPublic], int]:
+    metric, _ = get_visible_metric(session, key, viewer)
+    query = select(ObservationRevision).where(
+        ObservationRevision.metric_id == metric.id,
+        ObservationRevision.period == period,
+        ObservationRevision.org_unit == org_unit,
+    )
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(ObservationRevision.changed_at.desc(), ObservationRevision.id.desc())
+        .offset(page.offset)
+        .limit(page.limit)
+    ).all()
+    return [RevisionPublic.model_validate(r, from_attributes=True) for r in rows], total
+
+
+@dataclass(frozen=True)
+class _Values:
     value: float
     numerator: float | None
     denominator: float | None
     comment: str | None
 
+    @classmethod
+    def of(cls, obs: Observation) -> "_Values":
+        return cls(obs.value, obs.numerator, obs.denominator, obs.comment)
+
+
+@dataclass
+class _Candidate:
+    metric: Metric
+    period: Period
+    org_unit: str
+    # None on a delete row: it names a value without giving one.
+    values: _Values | None
+    reason: str | None
+
     @property
     def key(self) -> tuple[int, str, str]:
         return (self.metric.id, str(self.period), self.org_unit)
 
-    def same_as(self, obs: Observation) -> bool:
-        return (
-            obs.value == self.value
-            and obs.numerator == self.numerator
-            and obs.denominator == self.denominator
-            and (self.comment is None or obs.comment == self.comment)
-        )
+    def applied_to(self, before: _Values) -> _Values:
+        assert self.values is not None
+        # A row without a comment keeps the stored one rather than erasing it.
+        return self.values if self.values.comment is not None else replace(self.values, comment=before.comment)
+
+
+@dataclass
+class _Change:
+    kind: RevisionKind
+    candidate: _Candidate
+    before: _Values | None
+    after: _Values | None
 
 
 class _RowRejected(Exception):
@@ -90,7 +132,7 @@ def _resolve_value(row: ObservationRow) -> float:
     return derived if row.value is None else row.value
 
 
-def _check_row(row: ObservationRow, metric: Metric | None, as_of: dt.date) -> _Candidate:
+def _check_row(row: ObservationRow, metric: Metric | None, as_of: dt.date, strategy: ImportStrategy) -> _Candidate:
     if metric is None:
         raise _RowRejected("metric", f"unknown metric '{row.metric}'")
     if metric.is_computed:
@@ -107,6 +149,10 @@ def _check_row(row: ObservationRow, metric: Metric | None, as_of: dt.date) -> _C
         )
     if period.start > as_of:
         raise _RowRejected("period", f"period {period} has not started yet (today is {as_of.isoformat()})")
+    org_unit = row.org_unit or ""
+    if strategy is ImportStrategy.delete:
+        # DHIS2 reads only the key of a row to delete; whatever value it carries is not judged.
+        return _Candidate(metric, period, org_unit, None, row.reason)
     value = _resolve_value(row)
     low = -math.inf if metric.min_value is None else metric.min_value
     high = math.inf if metric.max_value is None else metric.max_value
@@ -114,7 +160,9 @@ def _check_row(row: ObservationRow, metric: Metric | None, as_of: dt.date) -> _C
         raise _RowRejected(
             "value", f"{value:g} is outside the allowed range [{low:g}, {high:g}] of '{metric.key}'"
         )
-    return _Candidate(metric, period, row.org_unit or "", value, row.numerator, row.denominator, row.comment)
+    return _Candidate(
+        metric, period, org_unit, _Values(value, row.numerator, row.denominator, row.comment), row.reason
+    )
 
 
 def _metrics_by_key(session: Session, keys: set[str]) -> dict[str, tuple[Metric, str]]:
@@ -131,27 +179,125 @@ def _metrics_by_key(session: Session, keys: set[str]) -> dict[str, tuple[Metric,
     return found
 
 
-def _existing(session: Session, candidates: list[_Candidate]) -> dict[tuple[int, str, str], Observation]:
+def _existing(
+    session: Session, candidates: list[_Candidate], *, lock: bool
+) -> dict[tuple[int, str, str], Observation]:
     by_metric: dict[int, set[str]] = {}
     for c in candidates:
         by_metric.setdefault(c.metric.id, set()).add(str(c.period))
     found = {}
-    for metric_id, periods in by_metric.items():
-        ordered = sorted(periods)
+    # With lock, a value another delivery is changing is read only once that delivery commits, so the
+    # previous_value a revision records is the one really replaced. Rows are locked in one global order
+    # (metric, period, org unit) so two batches never wait on each other in a cycle.
+    for metric_id in sorted(by_metric):
+        ordered = sorted(by_metric[metric_id])
         for i in range(0, len(ordered), 500):
-            for obs in session.exec(
-                select(Observation).where(
-                    Observation.metric_id == metric_id, Observation.period.in_(ordered[i : i + 500])
-                )
-            ):
+            query = (
+                select(Observation)
+                .where(Observation.metric_id == metric_id, Observation.period.in_(ordered[i : i + 500]))
+                .order_by(Observation.period, Observation.org_unit)
+            )
+            for obs in session.exec(query.with_for_update() if lock else query):
                 found[(obs.metric_id, obs.period, obs.org_unit)] = obs
     return found
 
 
-def apply_batch(session: Session, batch: ObservationBatch, as_of: dt.date) -> BatchResult:
-    """Validate every row, then insert or update the good ones (unless dry_run).
+def _plan(
+    candidates: list[_Candidate],
+    stored: dict[tuple[int, str, str], _Values],
+    strategy: ImportStrategy,
+    summary: ImportSummary,
+) -> list[_Change]:
+    """What the batch would change, row after row, counted into the summary; nothing is touched yet, so
+    a dry run or a refused atomic batch leaves the session clean."""
+    state: dict[tuple[int, str, str], _Values | None] = dict(stored)
+    changes: list[_Change] = []
+    for c in candidates:
+        before = state.get(c.key)
+        if strategy is ImportStrategy.delete:
+            if before is None:
+                summary.ignored += 1
+                continue
+            summary.deleted += 1
+            change = _Change(RevisionKind.deleted, c, before, None)
+        elif before is None:
+            if strategy is ImportStrategy.update:
+                summary.ignored += 1
+                continue
+            summary.accepted += 1
+            change = _Change(RevisionKind.created, c, None, c.values)
+        elif strategy is ImportStrategy.create:
+            summary.ignored += 1
+            continue
+        else:
+            after = c.applied_to(before)
+            if after == before:
+                summary.unchanged += 1
+                continue
+            summary.updated += 1
+            change = _Change(RevisionKind.updated, c, before, after)
+        state[c.key] = change.after
+        changes.append(change)
+    return changes
 
-    Rows naming another department's metric refuse the whole batch; the caller turns that into 403.
+
+def _write(
+    session: Session,
+    changes: list[_Change],
+    rows: dict[tuple[int, str, str], Observation],
+    batch: ObservationBatch,
+) -> None:
+    now = utcnow()
+    for change in changes:
+        c, after = change.candidate, change.after
+        if after is None:
+            session.delete(rows.pop(c.key))
+        elif (obs := rows.get(c.key)) is None:
+            rows[c.key] = Observation(
+                metric_id=c.metric.id,
+                period=str(c.period),
+                period_start=c.period.start,
+                org_unit=c.org_unit,
+                value=after.value,
+                numerator=after.numerator,
+                denominator=after.denominator,
+                comment=after.comment,
+                submission_id=batch.delivery_id,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(rows[c.key])
+        else:
+            obs.value, obs.numerator, obs.denominator = after.value, after.numerator, after.denominator
+            obs.comment = after.comment
+            obs.submission_id = batch.delivery_id
+            obs.updated_at = now
+            session.add(obs)
+        session.add(
+            ObservationRevision(
+                metric_id=c.metric.id,
+                period=str(c.period),
+                org_unit=c.org_unit,
+                kind=change.kind,
+                value=after.value if after else None,
+                numerator=after.numerator if after else None,
+                denominator=after.denominator if after else None,
+                comment=after.comment if after else None,
+                previous_value=change.before.value if change.before else None,
+                reason=c.reason,
+                submission_id=batch.delivery_id,
+                actor=batch.actor,
+                changed_at=now,
+            )
+        )
+
+
+def apply_batch(session: Session, batch: ObservationBatch, as_of: dt.date) -> BatchResult:
+    """Validate every row, then write what the batch's strategy asks for, each change with its revision.
+
+    Nothing is written on a dry run, nor when an atomic batch has a rejected row; the summary then tells
+    what would have happened. Rows naming another department's metric refuse the whole batch; the caller
+    turns that into 403.
     """
     if batch.delivery_id and not batch.dry_run:
         delivered = session.get(ObservationDelivery, batch.delivery_id)
@@ -165,49 +311,24 @@ def apply_batch(session: Session, batch: ObservationBatch, as_of: dt.date) -> Ba
         if row.metric in metrics and metrics[row.metric][1] != batch.department
     ]
     if forbidden:
-        return BatchResult(summary=ImportSummary(), forbidden=forbidden)
+        return BatchResult(summary=ImportSummary(), applied=False, forbidden=forbidden)
 
     summary = ImportSummary()
     candidates: list[_Candidate] = []
     for i, row in enumerate(batch.rows):
         try:
-            candidates.append(_check_row(row, metrics.get(row.metric, (None,))[0], as_of))
+            candidates.append(_check_row(row, metrics.get(row.metric, (None,))[0], as_of, batch.strategy))
         except _RowRejected as rejection:
             summary.rejected.append(RejectedRow(row=i, field=rejection.field, reason=rejection.reason))
 
-    existing = _existing(session, candidates)
-    now = utcnow()
-    for c in candidates:
-        obs = existing.get(c.key)
-        if obs is None:
-            summary.accepted += 1
-            obs = Observation(
-                metric_id=c.metric.id,
-                period=str(c.period),
-                period_start=c.period.start,
-                org_unit=c.org_unit,
-                value=c.value,
-                numerator=c.numerator,
-                denominator=c.denominator,
-                comment=c.comment,
-                submission_id=batch.delivery_id,
-            )
-            existing[c.key] = obs
-            if not batch.dry_run:
-                session.add(obs)
-        elif c.same_as(obs):
-            summary.unchanged += 1
-        else:
-            summary.updated += 1
-            if not batch.dry_run:
-                obs.value, obs.numerator, obs.denominator = c.value, c.numerator, c.denominator
-                if c.comment is not None:
-                    obs.comment = c.comment
-                obs.submission_id = batch.delivery_id
-                obs.updated_at = now
-                session.add(obs)
+    refused = batch.atomic and bool(summary.rejected)
+    rows = _existing(session, candidates, lock=not (batch.dry_run or refused))
+    changes = _plan(candidates, {k: _Values.of(obs) for k, obs in rows.items()}, batch.strategy, summary)
+    applied = not (batch.dry_run or refused)
+    if applied:
+        _write(session, changes, rows, batch)
 
-    result = BatchResult(summary=summary)
+    result = BatchResult(summary=summary, applied=applied)
     if batch.delivery_id and not batch.dry_run:
         session.add(
             ObservationDelivery(

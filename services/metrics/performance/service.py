@@ -5,14 +5,15 @@ import datetime as dt
 from sqlalchemy import tuple_
 from sqlmodel import Session, select
 
+from services.common.auth import Principal
 from services.common.pagination import PageParams
 from services.common.periods import Frequency, Period, last_complete_period
 from services.metrics.definitions.models import Direction, Metric
 from services.metrics.definitions.service import (
-    get_published_metric,
-    published_metrics_query,
+    get_visible_metric,
     target_in_force,
     targets_of,
+    visible_metrics_query,
 )
 from services.metrics.departments.models import Department
 from services.metrics.departments.service import get_department
@@ -54,9 +55,7 @@ def _performance(
     rows: list[tuple[Metric, Department]], requested: Period | None, session: Session, as_of: dt.date
 ) -> list[PerformancePublic]:
     periods = {metric.id: period_for(metric, requested, as_of) for metric, _ in rows}
-    wanted = [(mid, str(p)) for mid, p in periods.items()] + [
-        (mid, str(p.previous())) for mid, p in periods.items()
-    ]
+    wanted = [(mid, str(p)) for mid, p in periods.items()] + [(mid, str(p.previous())) for mid, p in periods.items()]
     values: dict[tuple[int, str], Observation] = {}
     for i in range(0, len(wanted), 400):
         chunk = wanted[i : i + 400]
@@ -104,18 +103,25 @@ def _performance(
     return items
 
 
-def metric_performance(session: Session, key: str, period: str | None, as_of: dt.date) -> PerformancePublic:
-    metric, department = get_published_metric(session, key)
+def metric_performance(
+    session: Session, key: str, period: str | None, as_of: dt.date, viewer: Principal | None = None
+) -> PerformancePublic:
+    metric, department = get_visible_metric(session, key, viewer)
     requested = Period.parse(period) if period else None
     return _performance([(metric, department)], requested, session, as_of)[0]
 
 
 def performance_list(
-    session: Session, department_code: str | None, period: str | None, page: PageParams, as_of: dt.date
+    session: Session,
+    department_code: str | None,
+    period: str | None,
+    page: PageParams,
+    as_of: dt.date,
+    viewer: Principal | None = None,
 ) -> tuple[list[PerformancePublic], int]:
     if department_code is not None:
         get_department(session, department_code)
-    query = published_metrics_query(department_code)
+    query = visible_metrics_query(department_code, viewer)
     rows = session.exec(query.order_by(Department.code, Metric.key)).all()
     total = len(rows)
     window = list(rows[page.offset : page.offset + page.limit])

@@ -1,0 +1,221 @@
+"""Who is acting, checked the same way in every service without asking another one.
+
+Staff sign in at ingest, which issues a session: claims signed with HMAC-SHA256 under a key every
+service shares (a setting, or a key file in the data folder). Each service verifies the cookie
+itself. A department system's API token is only meaningful to ingest, which keeps their hashes.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie
+
+from services.common.errors import Forbidden, Unauthorized
+from services.common.settings import Settings
+
+SESSION_COOKIE = "citystat_session"
+CSRF_COOKIE = "citystat_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Role(StrEnum):
+    admin = "admin"
+    analyst = "analyst"  # the performance office: every department
+    liaison = "liaison"  # reads and writes their own department
+    viewer = "viewer"  # reads their department, or the whole city when they have none
+
+
+class PrincipalKind(StrEnum):
+    user = "user"
+    token = "token"  # a department system
+    operator = "operator"  # the local command line
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: PrincipalKind
+    id: str
+    name: str
+    role: Role | None = None
+    department: str | None = None
+    csrf: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the audit trail and revisions name this principal."""
+        return "operator" if self.kind is PrincipalKind.operator else f"{self.kind}:{self.id}"
+
+    @property
+    def is_citywide(self) -> bool:
+        if self.kind is PrincipalKind.operator:
+            return True
+        if self.kind is PrincipalKind.user:
+            return self.role in (Role.admin, Role.analyst) or (self.role is Role.viewer and self.department is None)
+        return False
+
+    def can_read(self, department: str) -> bool:
+        return self.is_citywide or self.department == department
+
+    def can_write(self, department: str) -> bool:
+        if self.kind is PrincipalKind.operator:
+            return True
+        if self.kind is PrincipalKind.token:
+            return self.department == department
+        if self.role in (Role.admin, Role.analyst):
+            return True
+        return self.role is Role.liaison and self.department == department
+
+    def readable_departments(self) -> set[str] | None:
+        """None means every department."""
+        return None if self.is_citywide else ({self.department} if self.department else set())
+
+
+OPERATOR = Principal(kind=PrincipalKind.operator, id="local", name="local operator")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class SessionCodec:
+    """Compact signed claims: base64url(JSON) "." base64url(HMAC-SHA256)."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 32:
+            raise ValueError("the session key must be at least 32 bytes")
+        self._key = key
+
+    def _sign(self, payload: str) -> str:
+        return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())
+
+    def issue(self, claims: dict[str, Any], lifetime: dt.timedelta, now: dt.datetime | None = None) -> str:
+        now = now or dt.datetime.now(dt.UTC)
+        body = {**claims, "iat": int(now.timestamp()), "exp": int((now + lifetime).timestamp())}
+        payload = _b64(json.dumps(body, separators=(",", ":"), sort_keys=True).encode())
+        return f"{payload}.{self._sign(payload)}"
+
+    def verify(self, token: str, now: dt.datetime | None = None) -> dict[str, Any] | None:
+        payload, _, signature = token.partition(".")
+        if not payload or not signature or not hmac.compare_digest(signature, self._sign(payload)):
+            return None
+        try:
+            claims = json.loads(_unb64(payload))
+        except ValueError:
+            return None
+        now = now or dt.datetime.now(dt.UTC)
+        if not isinstance(claims, dict) or not isinstance(claims.get("exp"), int) or claims["exp"] <= now.timestamp():
+            return None
+        return claims
+
+
+def session_key(settings: Settings) -> bytes:
+    """The shared signing key: from settings, else a key file in the data folder made on first use.
+
+    Services on one machine share the data folder, so they agree on the key without configuration;
+    separate machines must be given CITYSTAT_SESSION_SECRET.
+    """
+    if settings.session_secret is not None:
+        return settings.session_secret.get_secret_value().encode()
+    path = Path(settings.data_dir) / "session.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another service made it first
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
+
+
+def principal_claims(principal: Principal) -> dict[str, Any]:
+    return {
+        "sub": principal.id,
+        "name": principal.name,
+        "role": str(principal.role) if principal.role else None,
+        "dept": principal.department,
+        "csrf": principal.csrf,
+    }
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal | None:
+    try:
+        return Principal(
+            kind=PrincipalKind.user,
+            id=str(claims["sub"]),
+            name=str(claims["name"]),
+            role=Role(claims["role"]),
+            department=claims.get("dept"),
+            csrf=claims.get("csrf"),
+        )
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, description="Staff session, set by POST /api/ingest/auth/login"
+)
+
+
+def read_session(request: Request, cookie: str | None) -> Principal | None:
+    """The staff member behind the session cookie, if any. A write must also echo the CSRF token:
+    the cookie travels with any request the browser makes, the header only with ours."""
+    if not cookie:
+        return None
+    claims = request.app.state.session_codec.verify(cookie)
+    principal = principal_from_claims(claims) if claims else None
+    if principal is None:
+        return None
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not principal.csrf or not hmac.compare_digest(sent.encode(), principal.csrf.encode()):
+            raise Forbidden(
+                f"A signed-in write must carry the {CSRF_HEADER} header from the {CSRF_COOKIE} cookie.",
+                slug="csrf",
+            )
+    return principal
+
+
+def session_principal(request: Request) -> Principal | None:
+    """For routes open to everyone that show more to staff. The cookie is read without declaring a
+    security scheme, since OpenAPI would then call the route closed to anonymous callers."""
+    return read_session(request, request.cookies.get(SESSION_COOKIE))
+
+
+def require_staff(request: Request, cookie: Annotated[str | None, Depends(session_cookie)]) -> Principal:
+    principal = read_session(request, cookie)
+    if principal is None:
+        raise Unauthorized("Sign in first: this needs a staff session.")
+    return principal
+
+
+def require_admin(principal: Annotated[Principal, Depends(require_staff)]) -> Principal:
+    if principal.role is not Role.admin:
+        raise Forbidden("Only an administrator may do this.")
+    return principal
+
+
+OptionalStaff = Annotated[Principal | None, Depends(session_principal)]
+StaffPrincipal = Annotated[Principal, Depends(require_staff)]
+AdminPrincipal = Annotated[Principal, Depends(require_admin)]
+
+# What the route walk accepts as "this route checks who is calling".
+AUTH_DEPENDENCIES: set[Any] = {session_principal, require_staff, require_admin}
