@@ -113,7 +113,8 @@ class SessionCodec:
 
     def verify(self, token: str, now: dt.datetime | None = None) -> dict[str, Any] | None:
         payload, _, signature = token.partition(".")
-        if not payload or not signature or not hmac.compare_digest(signature, self._sign(payload)):
+        # Compared as bytes: compare_digest raises on non-ASCII text, and a cookie may hold any Latin-1.
+        if not payload or not signature or not hmac.compare_digest(signature.encode(), self._sign(payload).encode()):
             return None
         try:
             claims = json.loads(_unb64(payload))

@@ -82,3 +82,15 @@ class BatchResult(BaseModel):
     # False when nothing was written: a dry run, or an atomic batch with a rejected row.
     applied: bool = True
     forbidden: list[ForbiddenRow] = Field(default_factory=list)
+
+
+class ObservationBatchGroup(BaseModel):
+    """Several submissions delivered in one call, applied in order (later ones win on the same value)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    batches: list[ObservationBatch] = Field(min_length=1, max_length=1000)
+
+
+class BatchResultGroup(BaseModel):
+    results: list[BatchResult]

@@ -49,8 +49,13 @@ class Settings(BaseSettings):
     rate_limit_burst: int = 120
     # A token's lifetime when whoever creates it does not say.
     token_default_days: int = 365
+    # How long a checked API token is trusted without reading the database again. A revocation made
+    # through the API applies at once; one made by the CLI or another worker within this time.
+    token_cache_seconds: float = 5.0
     max_page_size: int = 500
     max_rows_per_submission: int = 10_000
+    # Most submissions one transaction (or one call to metrics) carries under load.
+    group_commit_max: int = 256
     http_timeout_seconds: float = 10.0
     outbox_poll_seconds: float = 5.0
 

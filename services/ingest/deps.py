@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import time
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -23,13 +25,16 @@ from services.common.db import Database, SessionDep
 from services.common.errors import TooManyRequests, Unauthorized
 from services.ingest.base import utcnow
 from services.ingest.clients.metrics import MetricsClient
+from services.ingest.submissions.pipeline import SubmissionPipeline
 from services.ingest.tokens import service as tokens
+from services.ingest.tokens.models import ApiToken
 
 __all__ = [
     "AdminPrincipal",
     "CurrentPrincipal",
     "DatabaseDep",
     "MetricsClientDep",
+    "PipelineDep",
     "Principal",
     "RateLimitedPrincipal",
     "SessionDep",
@@ -41,20 +46,34 @@ _bearer = HTTPBearer(auto_error=False, description="A department system's API to
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def _token_principal(db: Database, plaintext: str) -> Principal | None:
+def _load_token(db: Database, token_hash: str) -> ApiToken | None:
     with db.session(write=False) as session:
-        token = tokens.authenticate(session, plaintext)
+        return tokens.find_token(session, token_hash)
+
+
+def _mark_used(db: Database, token_id: int, now: dt.datetime) -> None:
+    with db.session() as session:
+        tokens.mark_used(session, token_id, now)
+
+
+async def _token_principal(request: Request, plaintext: str) -> Principal | None:
+    db: Database = request.app.state.db
+    cache: tokens.TokenCache = request.app.state.token_cache
+    token_hash = tokens.hash_token(plaintext)
+    clock = time.monotonic()
+    token = cache.get(token_hash, clock)
+    if token is None:
+        token = await run_in_threadpool(_load_token, db, token_hash)
         if token is None:
             return None
-        principal = Principal(
-            kind=PrincipalKind.token, id=str(token.id), name=token.name, department=token.department_code
-        )
-        now = utcnow()
-        stale = tokens.needs_last_used(token, now)
-    if stale:
-        with db.session() as session:
-            tokens.mark_used(session, token.id, now)
-    return principal
+        cache.put(token_hash, token, clock)
+    now = utcnow()
+    if not tokens.is_active(token, now):
+        return None
+    if tokens.needs_last_used(token, now):
+        token.last_used_at = now  # the cached copy too, so the next request does not write again
+        await run_in_threadpool(_mark_used, db, token.id, now)
+    return Principal(kind=PrincipalKind.token, id=str(token.id), name=token.name, department=token.department_code)
 
 
 async def current_principal(
@@ -64,7 +83,7 @@ async def current_principal(
 ) -> Principal:
     """A department system by its bearer token, or a signed-in staff member by the session cookie."""
     if credentials is not None:
-        principal = await run_in_threadpool(_token_principal, request.app.state.db, credentials.credentials)
+        principal = await _token_principal(request, credentials.credentials)
         if principal is None:
             raise Unauthorized("The token is not valid, has expired or has been revoked.", headers=_CHALLENGE)
         return principal
@@ -92,9 +111,14 @@ def get_metrics_client(request: Request) -> MetricsClient:
     return request.app.state.metrics_client
 
 
+def get_pipeline(request: Request) -> SubmissionPipeline:
+    return request.app.state.pipeline
+
+
 AUTH_DEPENDENCIES.update({current_principal, rate_limited})
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 RateLimitedPrincipal = Annotated[Principal, Depends(rate_limited)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 MetricsClientDep = Annotated[MetricsClient, Depends(get_metrics_client)]
+PipelineDep = Annotated[SubmissionPipeline, Depends(get_pipeline)]

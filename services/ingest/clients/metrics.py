@@ -4,7 +4,7 @@ from urllib.parse import quote
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
-from services.common.contracts import BatchResult, ObservationBatch
+from services.common.contracts import BatchResult, BatchResultGroup, ObservationBatch, ObservationBatchGroup
 from services.common.errors import UpstreamError, UpstreamUnavailable
 from services.common.http import ServiceClient
 
@@ -26,6 +26,17 @@ class MetricsClient(ServiceClient):
         if response.status_code != 200:
             raise UpstreamError(f"The metrics service refused a delivery ({response.status_code}).")
         return BatchResult.model_validate(response.json())
+
+    async def apply_batches(self, batches: list[ObservationBatch]) -> list[BatchResult]:
+        """Several submissions in one call and one transaction (group commit), applied in order."""
+        group = ObservationBatchGroup(batches=batches)
+        response = await self._request("POST", "/observations/batches", json=group.model_dump(mode="json"))
+        if response.status_code != 200:
+            raise UpstreamError(f"The metrics service refused a group of deliveries ({response.status_code}).")
+        results = BatchResultGroup.model_validate(response.json()).results
+        if len(results) != len(batches):
+            raise UpstreamError("The metrics service answered a group of deliveries with the wrong number of results.")
+        return results
 
     async def department_exists(self, code: str) -> bool:
         response = await self._request("GET", f"/departments/{quote(code, safe='')}")

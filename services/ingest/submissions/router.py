@@ -12,8 +12,7 @@ from services.common.params import DepartmentFilter
 from services.common.settings import Settings
 from services.ingest.deps import (
     CurrentPrincipal,
-    DatabaseDep,
-    MetricsClientDep,
+    PipelineDep,
     RateLimitedPrincipal,
     SessionDep,
     SettingsDep,
@@ -145,8 +144,7 @@ async def create_submission(
     body: SubmissionCreate,
     response: Response,
     principal: RateLimitedPrincipal,
-    db: DatabaseDep,
-    metrics: MetricsClientDep,
+    pipeline: PipelineDep,
     settings: SettingsDep,
     idempotency_key: IdempotencyKey,
     dry_run: DryRun = False,
@@ -167,8 +165,7 @@ async def create_submission(
         atomic=atomic,
     )
     answer = await service.submit(
-        db,
-        metrics,
+        pipeline,
         service.Submitter(principal, department),
         incoming,
         idempotency_key,
@@ -191,8 +188,7 @@ async def create_csv_submission(
     request: Request,
     response: Response,
     principal: RateLimitedPrincipal,
-    db: DatabaseDep,
-    metrics: MetricsClientDep,
+    pipeline: PipelineDep,
     settings: SettingsDep,
     idempotency_key: IdempotencyKey,
     dry_run: DryRun = False,
@@ -211,8 +207,7 @@ async def create_csv_submission(
     digest = service.digest_of("csv", department, str(parse_import_strategy(import_strategy)), str(atomic), data)
     incoming = _from_parsed("csv", parsed, digest, department, import_strategy, atomic)
     answer = await service.submit(
-        db,
-        metrics,
+        pipeline,
         service.Submitter(principal, department),
         incoming,
         idempotency_key,
@@ -239,8 +234,7 @@ async def import_data_value_set(
     request: Request,
     response: Response,
     principal: RateLimitedPrincipal,
-    db: DatabaseDep,
-    metrics: MetricsClientDep,
+    pipeline: PipelineDep,
     settings: SettingsDep,
     idempotency_key: Annotated[
         str | None,
@@ -272,8 +266,7 @@ async def import_data_value_set(
     digest = service.digest_of(fmt, department, str(parse_import_strategy(import_strategy)), str(atomic), data)
     incoming = _from_parsed(fmt, parsed, digest, department, import_strategy, atomic)
     answer = await service.submit(
-        db,
-        metrics,
+        pipeline,
         service.Submitter(principal, department),
         incoming,
         idempotency_key or uuid.uuid4().hex,

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from services.common.auth import Principal, PrincipalKind
@@ -18,10 +17,11 @@ from services.common.contracts import BatchResult, ImportStrategy, ImportSummary
 from services.common.db import Database
 from services.common.errors import CityStatError, Forbidden, NotFound, PayloadTooLarge, Unprocessable
 from services.common.pagination import PageParams
-from services.ingest.audit.service import record, record_apart
+from services.ingest.audit.service import record_apart
 from services.ingest.base import utcnow
 from services.ingest.clients.metrics import MetricsClient
 from services.ingest.submissions.models import Submission
+from services.ingest.submissions.pipeline import Delivered, SubmissionPipeline, audit_outcome, mark_delivered
 from services.ingest.submissions.schemas import (
     DeliveryStatus,
     ReceiptStatus,
@@ -137,8 +137,7 @@ def _atomic_refusal(summary: ImportSummary) -> Unprocessable:
 
 
 async def submit(
-    db: Database,
-    metrics: MetricsClient,
+    pipeline: SubmissionPipeline,
     submitter: Submitter,
     incoming: Incoming,
     idempotency_key: str,
@@ -149,8 +148,7 @@ async def submit(
 ) -> Answer:
     try:
         return await _submit(
-            db,
-            metrics,
+            pipeline,
             submitter,
             incoming,
             idempotency_key,
@@ -162,7 +160,7 @@ async def submit(
         if not dry_run and exc.status_code in (400, 403, 413, 422):
             await run_in_threadpool(
                 record_apart,
-                db,
+                pipeline.db,
                 submitter.principal,
                 "submission.rejected",
                 department=submitter.department,
@@ -174,8 +172,7 @@ async def submit(
 
 
 async def _submit(
-    db: Database,
-    metrics: MetricsClient,
+    pipeline: SubmissionPipeline,
     submitter: Submitter,
     incoming: Incoming,
     idempotency_key: str,
@@ -192,7 +189,7 @@ async def _submit(
     options = {"atomic": incoming.atomic, "strategy": incoming.strategy, "actor": submitter.principal.actor}
     if dry_run:
         # Metrics owns the definitions, so it judges every row; a dry run stores nothing here either.
-        check = await metrics.apply_batch(
+        check = await pipeline.metrics.apply_batch(
             ObservationBatch(department=submitter.department, rows=incoming.rows, dry_run=True, **options)
         )
         if check.forbidden:
@@ -226,12 +223,13 @@ async def _submit(
         next_attempt_at=received_at + first_retry_after,
     )
     # Stored before anything else happens; the unique key makes a replay (or a concurrent twin) find it.
-    stored = await run_in_threadpool(_store, db, submission, submitter.principal)
+    stored = await pipeline.store(submission, submitter.principal)
     if stored is not submission:
         return _replay(stored, incoming.digest)
 
+    db = pipeline.db
     try:
-        result = await metrics.apply_batch(_delivery(submission))
+        result = await pipeline.deliver(_delivery(submission))
     except CityStatError as exc:
         log.warning("submission %s queued: %s", submission_id, exc.detail)
         await run_in_threadpool(_record_failure, db, submission_id, exc.detail)
@@ -245,7 +243,7 @@ async def _submit(
         await run_in_threadpool(_discard, db, submission_id)
         raise _atomic_refusal(summary)
     delivered = queued.model_copy(update={"status": ReceiptStatus.delivered, "summary": summary})
-    await run_in_threadpool(_record_delivery, db, submission_id, result, delivered)
+    await pipeline.record_delivery(Delivered(submission_id, result, delivered))
     return Answer(201, delivered)
 
 
@@ -284,33 +282,6 @@ def _discard(db: Database, submission_id: str) -> None:
             session.delete(submission)
 
 
-def _read(db: Database, department: str, key: str) -> Submission | None:
-    with db.session(write=False) as session:
-        return session.exec(
-            select(Submission).where(Submission.department_code == department, Submission.idempotency_key == key)
-        ).first()
-
-
-def _store(db: Database, submission: Submission, principal: Principal) -> Submission:
-    try:
-        with db.session() as session:
-            session.add(submission)
-            record(
-                session,
-                principal,
-                "submission.received",
-                department=submission.department_code,
-                subject=submission.id,
-                detail={"rows": submission.row_count, "format": submission.format},
-            )
-        return submission
-    except IntegrityError:
-        existing = _read(db, submission.department_code, submission.idempotency_key)
-        if existing is None:
-            raise
-        return existing
-
-
 def _update(db: Database, submission_id: str, change: Callable[[Submission, Session], None]) -> None:
     with db.session() as session:
         submission = session.get(Submission, submission_id)
@@ -319,49 +290,9 @@ def _update(db: Database, submission_id: str, change: Callable[[Submission, Sess
             session.add(submission)
 
 
-def _audit_outcome(session: Session, submission: Submission, action: str, outcome: str, detail: dict) -> None:
-    actor = Principal(kind=PrincipalKind.operator, id="outbox", name="ingest outbox")
-    # The event names the submitter, not the outbox: who did it is who sent it.
-    kind, _, ident = submission.actor.partition(":")
-    if kind in ("user", "token"):
-        actor = Principal(kind=PrincipalKind(kind), id=ident, name=submission.actor)
-    record(
-        session,
-        actor,
-        action,
-        department=submission.department_code,
-        subject=submission.id,
-        outcome=outcome,
-        detail=detail,
-    )
-
-
-def _record_delivery(db: Database, submission_id: str, result: BatchResult, receipt: SubmissionReceipt | None) -> None:
-    def delivered(submission: Submission, session: Session) -> None:
-        submission.delivery_status = DeliveryStatus.delivered
-        submission.delivered_at = utcnow()
-        submission.attempts += 1
-        submission.delivery_result = result.model_dump(mode="json")
-        if receipt is not None:
-            submission.http_status = 201
-            submission.receipt = receipt.model_dump(mode="json")
-        summary = result.summary
-        _audit_outcome(
-            session,
-            submission,
-            "submission.applied",
-            "ok",
-            {
-                "accepted": summary.accepted,
-                "updated": summary.updated,
-                "unchanged": summary.unchanged,
-                "ignored": summary.ignored,
-                "deleted": summary.deleted,
-                "rejected": len(summary.rejected) + len(submission.parse_rejected or []),
-            },
-        )
-
-    _update(db, submission_id, delivered)
+def _record_delivery(db: Database, submission_id: str, result: BatchResult) -> None:
+    with db.session() as session:
+        mark_delivered(session, submission_id, result, None)
 
 
 def _record_failure(db: Database, submission_id: str, error: str) -> None:
@@ -380,7 +311,7 @@ def _record_refusal(db: Database, submission_id: str, status: DeliveryStatus, re
         submission.attempts += 1
         submission.last_error = reason
         submission.delivery_result = result.model_dump(mode="json")
-        _audit_outcome(session, submission, f"submission.{status}", "refused", {"reason": reason})
+        audit_outcome(session, submission, f"submission.{status}", "refused", {"reason": reason})
 
     _update(db, submission_id, refused)
 
@@ -424,7 +355,7 @@ async def drain_outbox(db: Database, metrics: MetricsClient, limit: int = 50) ->
             await run_in_threadpool(_record_refusal, db, submission.id, DeliveryStatus.rejected, reason, result)
             continue
         # The first answer stays what the client was told; the outcome is kept beside it.
-        await run_in_threadpool(_record_delivery, db, submission.id, result, None)
+        await run_in_threadpool(_record_delivery, db, submission.id, result)
         delivered += 1
     return delivered
 

@@ -1,6 +1,6 @@
 import datetime as dt
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from services.common.errors import Unprocessable, problem_responses
@@ -50,7 +50,8 @@ async def create_token(
 
 
 @router.delete("/{token_id}", response_model=TokenPublic, responses=problem_responses(401, 403, 404))
-def revoke_token(token_id: int, session: SessionDep, admin: AdminPrincipal) -> TokenPublic:
+def revoke_token(token_id: int, request: Request, session: SessionDep, admin: AdminPrincipal) -> TokenPublic:
     token = service.revoke_token(session, token_id)
+    request.app.state.token_cache.forget(token.id)
     record(session, admin, "token.revoked", department=token.department_code, subject=f"token:{token.id}")
     return service.to_public(token)

@@ -56,8 +56,12 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+def find_token(session: Session, token_hash: str) -> ApiToken | None:
+    return session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash)).first()
+
+
 def authenticate(session: Session, plaintext: str) -> ApiToken | None:
-    token = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(plaintext))).first()
+    token = find_token(session, hash_token(plaintext))
     if token is None or not is_active(token, utcnow()):
         return None
     return token
@@ -108,3 +112,32 @@ def revoke_token(session: Session, token_id: int) -> ApiToken:
         session.add(token)
         session.flush()
     return token
+
+
+class TokenCache:
+    """Recently checked tokens, so a busy department system costs no database read per request.
+
+    A revocation made through this process's API takes effect at once (it calls forget); one made
+    elsewhere (the CLI, another worker) within `ttl` seconds.
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, ApiToken]] = {}
+
+    def get(self, token_hash: str, now: float) -> ApiToken | None:
+        entry = self._entries.get(token_hash)
+        if entry is None or now - entry[0] > self.ttl:
+            return None
+        return entry[1]
+
+    def put(self, token_hash: str, token: ApiToken, now: float) -> None:
+        if self.ttl > 0:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[token_hash] = (now, token)
+
+    def forget(self, token_id: int) -> None:
+        for key, (_, token) in list(self._entries.items()):
+            if token.id == token_id:
+                del self._entries[key]

@@ -1,9 +1,11 @@
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session
 
-from services.common.contracts import BatchResult, ObservationBatch
+from services.common.contracts import BatchResult, BatchResultGroup, ObservationBatch, ObservationBatchGroup
 from services.common.errors import problem_responses
 from services.common.pagination import Page, PageDep
 from services.common.params import MetricKeyPath
@@ -18,9 +20,7 @@ router = APIRouter(tags=["observations"])
 BATCH_ATTEMPTS = 3
 
 
-@router.get(
-    "/metrics/{key}/observations", response_model=Page[ObservationPublic], responses=problem_responses(404)
-)
+@router.get("/metrics/{key}/observations", response_model=Page[ObservationPublic], responses=problem_responses(404))
 def list_observations(
     key: MetricKeyPath,
     session: SessionDep,
@@ -63,11 +63,36 @@ def list_revisions(
 def apply_batch(
     batch: ObservationBatch, session: SessionDep, settings: SettingsDep, _caller: InternalCaller
 ) -> BatchResult:
-    # Two deliveries may insert the same (metric, period) at once on PostgreSQL; the loser starts over
-    # and then sees the winner's row, so it updates instead of failing.
-    for _attempt in range(BATCH_ATTEMPTS - 1):
+    return _apply_in_savepoint(session, batch, settings.as_of)
+
+
+@router.post(
+    "/observations/batches",
+    response_model=BatchResultGroup,
+    responses=problem_responses(401),
+    summary="Upsert several submissions' rows in one transaction, in order (ingest's group commit)",
+)
+def apply_batches(
+    group: ObservationBatchGroup, session: SessionDep, settings: SettingsDep, _caller: InternalCaller
+) -> BatchResultGroup:
+    try:
+        with session.begin_nested():
+            return BatchResultGroup(results=service.apply_batches(session, group.batches, settings.as_of))
+    except (IntegrityError, OperationalError):
+        # A concurrent delivery won a race on some value: take them one by one, each with its own retries.
+        return BatchResultGroup(
+            results=[_apply_in_savepoint(session, batch, settings.as_of) for batch in group.batches]
+        )
+
+
+def _apply_in_savepoint(session: Session, batch: ObservationBatch, as_of: dt.date) -> BatchResult:
+    # Two deliveries may insert the same (metric, period) at once on PostgreSQL, or lock the same rows in
+    # another order; the loser rolls back to its savepoint, starts over and then sees the winner's row.
+    for attempt in range(BATCH_ATTEMPTS):
         try:
-            return service.apply_batch(session, batch, settings.as_of)
-        except IntegrityError:
-            session.rollback()
-    return service.apply_batch(session, batch, settings.as_of)
+            with session.begin_nested():
+                return service.apply_batch(session, batch, as_of)
+        except (IntegrityError, OperationalError):
+            if attempt == BATCH_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")

@@ -4,7 +4,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, replace
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 from services.common.auth import Principal
@@ -157,12 +157,8 @@ def _check_row(row: ObservationRow, metric: Metric | None, as_of: dt.date, strat
     low = -math.inf if metric.min_value is None else metric.min_value
     high = math.inf if metric.max_value is None else metric.max_value
     if not low <= value <= high:
-        raise _RowRejected(
-            "value", f"{value:g} is outside the allowed range [{low:g}, {high:g}] of '{metric.key}'"
-        )
-    return _Candidate(
-        metric, period, org_unit, _Values(value, row.numerator, row.denominator, row.comment), row.reason
-    )
+        raise _RowRejected("value", f"{value:g} is outside the allowed range [{low:g}, {high:g}] of '{metric.key}'")
+    return _Candidate(metric, period, org_unit, _Values(value, row.numerator, row.denominator, row.comment), row.reason)
 
 
 def _metrics_by_key(session: Session, keys: set[str]) -> dict[str, tuple[Metric, str]]:
@@ -179,9 +175,7 @@ def _metrics_by_key(session: Session, keys: set[str]) -> dict[str, tuple[Metric,
     return found
 
 
-def _existing(
-    session: Session, candidates: list[_Candidate], *, lock: bool
-) -> dict[tuple[int, str, str], Observation]:
+def _existing(session: Session, candidates: list[_Candidate], *, lock: bool) -> dict[tuple[int, str, str], Observation]:
     by_metric: dict[int, set[str]] = {}
     for c in candidates:
         by_metric.setdefault(c.metric.id, set()).add(str(c.period))
@@ -210,7 +204,7 @@ def _plan(
 ) -> list[_Change]:
     """What the batch would change, row after row, counted into the summary; nothing is touched yet, so
     a dry run or a refused atomic batch leaves the session clean."""
-    state: dict[tuple[int, str, str], _Values | None] = dict(stored)
+    state = stored  # advanced row by row; the caller passes a copy when it must not see the changes
     changes: list[_Change] = []
     for c in candidates:
         before = state.get(c.key)
@@ -246,8 +240,10 @@ def _write(
     changes: list[_Change],
     rows: dict[tuple[int, str, str], Observation],
     batch: ObservationBatch,
-) -> None:
-    now = utcnow()
+    now: dt.datetime,
+) -> list[dict]:
+    """Apply the changes to the observation rows; returns their revisions, for one bulk insert."""
+    revisions = []
     for change in changes:
         c, after = change.candidate, change.after
         if after is None:
@@ -273,23 +269,24 @@ def _write(
             obs.submission_id = batch.delivery_id
             obs.updated_at = now
             session.add(obs)
-        session.add(
-            ObservationRevision(
-                metric_id=c.metric.id,
-                period=str(c.period),
-                org_unit=c.org_unit,
-                kind=change.kind,
-                value=after.value if after else None,
-                numerator=after.numerator if after else None,
-                denominator=after.denominator if after else None,
-                comment=after.comment if after else None,
-                previous_value=change.before.value if change.before else None,
-                reason=c.reason,
-                submission_id=batch.delivery_id,
-                actor=batch.actor,
-                changed_at=now,
-            )
+        revisions.append(
+            {
+                "metric_id": c.metric.id,
+                "period": str(c.period),
+                "org_unit": c.org_unit,
+                "kind": change.kind,
+                "value": after.value if after else None,
+                "numerator": after.numerator if after else None,
+                "denominator": after.denominator if after else None,
+                "comment": after.comment if after else None,
+                "previous_value": change.before.value if change.before else None,
+                "reason": c.reason,
+                "submission_id": batch.delivery_id,
+                "actor": batch.actor,
+                "changed_at": now,
+            }
         )
+    return revisions
 
 
 def apply_batch(session: Session, batch: ObservationBatch, as_of: dt.date) -> BatchResult:
@@ -299,41 +296,73 @@ def apply_batch(session: Session, batch: ObservationBatch, as_of: dt.date) -> Ba
     what would have happened. Rows naming another department's metric refuse the whole batch; the caller
     turns that into 403.
     """
-    if batch.delivery_id and not batch.dry_run:
-        delivered = session.get(ObservationDelivery, batch.delivery_id)
-        if delivered is not None:
-            return BatchResult.model_validate(delivered.result)
+    return apply_batches(session, [batch], as_of)[0]
 
-    metrics = _metrics_by_key(session, {row.metric for row in batch.rows})
-    forbidden = [
-        ForbiddenRow(row=i, metric=row.metric, department=metrics[row.metric][1])
-        for i, row in enumerate(batch.rows)
-        if row.metric in metrics and metrics[row.metric][1] != batch.department
-    ]
-    if forbidden:
-        return BatchResult(summary=ImportSummary(), applied=False, forbidden=forbidden)
 
-    summary = ImportSummary()
-    candidates: list[_Candidate] = []
-    for i, row in enumerate(batch.rows):
-        try:
-            candidates.append(_check_row(row, metrics.get(row.metric, (None,))[0], as_of, batch.strategy))
-        except _RowRejected as rejection:
-            summary.rejected.append(RejectedRow(row=i, field=rejection.field, reason=rejection.reason))
+def apply_batches(session: Session, batches: list[ObservationBatch], as_of: dt.date) -> list[BatchResult]:
+    """Several deliveries in order, as if one after the other, with a few queries for all of them.
 
-    refused = batch.atomic and bool(summary.rejected)
-    rows = _existing(session, candidates, lock=not (batch.dry_run or refused))
-    changes = _plan(candidates, {k: _Values.of(obs) for k, obs in rows.items()}, batch.strategy, summary)
-    applied = not (batch.dry_run or refused)
-    if applied:
-        _write(session, changes, rows, batch)
+    Later batches see what earlier ones wrote. A delivery already applied is answered from memory."""
+    results: dict[int, BatchResult] = {}
+    ids = [b.delivery_id for b in batches if b.delivery_id and not b.dry_run]
+    remembered: dict[str, BatchResult] = {}
+    for i in range(0, len(ids), 500):
+        for delivery in session.exec(
+            select(ObservationDelivery).where(ObservationDelivery.delivery_id.in_(ids[i : i + 500]))
+        ):
+            remembered[delivery.delivery_id] = BatchResult.model_validate(delivery.result)
 
-    result = BatchResult(summary=summary, applied=applied)
-    if batch.delivery_id and not batch.dry_run:
-        session.add(
-            ObservationDelivery(
-                delivery_id=batch.delivery_id, department_code=batch.department, result=result.model_dump()
+    metrics = _metrics_by_key(session, {row.metric for b in batches for row in b.rows})
+    judged: list[tuple[int, ObservationBatch, ImportSummary, list[_Candidate], bool]] = []
+    for index, batch in enumerate(batches):
+        if batch.delivery_id in remembered and not batch.dry_run:
+            results[index] = remembered[batch.delivery_id]
+            continue
+        forbidden = [
+            ForbiddenRow(row=i, metric=row.metric, department=metrics[row.metric][1])
+            for i, row in enumerate(batch.rows)
+            if row.metric in metrics and metrics[row.metric][1] != batch.department
+        ]
+        if forbidden:
+            results[index] = BatchResult(summary=ImportSummary(), applied=False, forbidden=forbidden)
+            continue
+        summary = ImportSummary()
+        candidates: list[_Candidate] = []
+        for i, row in enumerate(batch.rows):
+            try:
+                candidates.append(_check_row(row, metrics.get(row.metric, (None,))[0], as_of, batch.strategy))
+            except _RowRejected as rejection:
+                summary.rejected.append(RejectedRow(row=i, field=rejection.field, reason=rejection.reason))
+        applied = not (batch.dry_run or (batch.atomic and summary.rejected))
+        judged.append((index, batch, summary, candidates, applied))
+
+    writing = any(applied for *_, applied in judged)
+    rows = _existing(session, [c for *_, candidates, _ in judged for c in candidates], lock=writing)
+    state: dict[tuple[int, str, str], _Values | None] = {k: _Values.of(obs) for k, obs in rows.items()}
+    now = utcnow()
+    revisions: list[dict] = []
+    deliveries: list[dict] = []
+    for index, batch, summary, candidates, applied in judged:
+        # A batch that will not be written plans on a copy, so later batches do not see its changes.
+        changes = _plan(candidates, state if applied else dict(state), batch.strategy, summary)
+        if applied:
+            revisions += _write(session, changes, rows, batch, now)
+            if any(change.after is None for change in changes):
+                # Deletes go out now: a later batch may create the same value again in this transaction.
+                session.flush()
+        results[index] = result = BatchResult(summary=summary, applied=applied)
+        if batch.delivery_id and not batch.dry_run:
+            deliveries.append(
+                {
+                    "delivery_id": batch.delivery_id,
+                    "department_code": batch.department,
+                    "result": result.model_dump(mode="json"),
+                    "created_at": now,
+                }
             )
-        )
     session.flush()
-    return result
+    if revisions:
+        session.execute(insert(ObservationRevision), revisions)
+    if deliveries:
+        session.execute(insert(ObservationDelivery), deliveries)
+    return [results[i] for i in range(len(batches))]

@@ -1,0 +1,82 @@
+"""Group commit: concurrent requests hand their writes to one worker that does them together.
+
+While the worker is busy with one group, the next requests queue up and become the next group, so
+under load one transaction (or one HTTP call) carries many requests' work, and with one request in
+flight it carries just that one: there is no waiting for a group to fill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+log = logging.getLogger("citystat.batching")
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+# What a group's handler answers per item: its result, or the exception that item's caller should get.
+Outcome = Result | BaseException
+
+
+class GroupWorker(Generic[Item, Result]):
+    def __init__(
+        self, name: str, handle: Callable[[list[Item]], Awaitable[list[Outcome]]], max_group: int = 256
+    ) -> None:
+        self.name = name
+        self._handle = handle
+        self._max_group = max_group
+        self._queue: asyncio.Queue[tuple[Item, asyncio.Future]] = asyncio.Queue()
+        self._task: asyncio.Task | None = None
+        # How well grouping works under the current load: items / groups is the mean group size.
+        self.groups = 0
+        self.items = 0
+
+    async def __aenter__(self) -> GroupWorker[Item, Result]:
+        self._task = asyncio.create_task(self._run(), name=f"group worker {self.name}")
+        return self
+
+    async def __aexit__(self, *_exc) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        # Whoever still waits must hear that nothing was done for them.
+        while not self._queue.empty():
+            _, future = self._queue.get_nowait()
+            if not future.done():
+                future.set_exception(RuntimeError(f"{self.name} stopped before this was handled"))
+
+    async def do(self, item: Item) -> Result:
+        if self._task is None or self._task.done():
+            raise RuntimeError(f"{self.name} is not running")
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        await self._queue.put((item, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            group = [await self._queue.get()]
+            while len(group) < self._max_group and not self._queue.empty():
+                group.append(self._queue.get_nowait())
+            # Callers that gave up (a cancelled request) are left out.
+            group = [(item, future) for item, future in group if not future.cancelled()]
+            if not group:
+                continue
+            self.groups += 1
+            self.items += len(group)
+            try:
+                outcomes = await self._handle([item for item, _ in group])
+            except Exception as exc:  # noqa: BLE001 - each caller gets the failure; the worker lives on
+                log.exception("%s: a group of %d failed", self.name, len(group))
+                outcomes = [exc] * len(group)
+            for (_, future), outcome in zip(group, outcomes, strict=True):
+                if future.done():
+                    continue
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
