@@ -22,9 +22,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from services.common.db import Database
+from services.common.limits import RateLimiter
 from services.common.migrations import upgrade
 from services.common.settings import SERVICES, Settings
+from services.ingest.app import LOGIN_ATTEMPTS_PER_MINUTE
 from services.ingest.models import metadata as ingest_metadata
+from services.ingest.tokens.service import TokenCache
 from services.metrics.models import metadata as metrics_metadata
 from services.reporting.models import metadata as reporting_metadata
 from services.runner import create_root_app
@@ -136,9 +139,20 @@ def clean_db(database_set) -> DatabaseSet:
     return database_set
 
 
+def reset_process_state(root_app) -> None:
+    """What a service keeps in memory between requests, forgotten as if the process had restarted."""
+    ingest = root_app.state.services["ingest"]
+    settings = ingest.state.settings
+    ingest.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    ingest.state.login_limiter = RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE, LOGIN_ATTEMPTS_PER_MINUTE)
+    ingest.state.token_cache = TokenCache(settings.token_cache_seconds)
+
+
 @pytest.fixture
 def client(_session_client, clean_db) -> TestClient:
-    """The whole application in-process, on a clean database."""
+    """The whole application in-process, on a clean database, signed out, with fresh limits."""
+    _session_client.cookies.clear()
+    reset_process_state(_session_client.app)
     return _session_client
 
 

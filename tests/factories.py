@@ -71,3 +71,38 @@ def make_token(ingest_db: Database, department_code: str, name: str = "test syst
     with ingest_db.session() as session:
         _, plaintext = create_token(session, department_code, name)
     return plaintext
+
+
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+def make_user(
+    ingest_db: Database,
+    username: str,
+    role: str,
+    department: str | None = None,
+    password: str = DEFAULT_PASSWORD,
+    active: bool = True,
+) -> int:
+    from services.ingest.accounts.models import StaffUser
+    from services.ingest.accounts.service import hash_password
+
+    with ingest_db.session() as session:
+        user = StaffUser(
+            username=username,
+            display_name=username.replace(".", " ").title(),
+            password_hash=hash_password(password),
+            role=role,
+            department_code=department,
+            active=active,
+        )
+        session.add(user)
+        session.flush()
+        return user.id
+
+
+def sign_in(client, username: str, password: str = DEFAULT_PASSWORD) -> dict[str, str]:
+    """Signs the test client in (its cookie jar keeps the session); returns the CSRF header writes need."""
+    response = client.post("/api/ingest/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"X-CSRF-Token": response.json()["csrf_token"]}

@@ -76,7 +76,7 @@ def create_service_app(
     settings: Settings,
     routers: list[APIRouter],
     lifespan: Lifespan | None = None,
-    upload_paths: tuple[str, ...] = (),
+    route_limits: dict[str, int] | None = None,
 ) -> FastAPI:
     """Build a service app whose lifespan opens its database; `lifespan` adds service-specific parts."""
 
@@ -106,7 +106,7 @@ def create_service_app(
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        route_limits={path: settings.max_upload_bytes for path in upload_paths},
+        route_limits=route_limits,
     )
     for router in routers:
         app.include_router(router)

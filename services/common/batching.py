@@ -24,11 +24,20 @@ Outcome = Result | BaseException
 
 class GroupWorker(Generic[Item, Result]):
     def __init__(
-        self, name: str, handle: Callable[[list[Item]], Awaitable[list[Outcome]]], max_group: int = 256
+        self,
+        name: str,
+        handle: Callable[[list[Item]], Awaitable[list[Outcome]]],
+        max_group: int = 256,
+        weight: Callable[[Item], int] | None = None,
+        max_weight: int | None = None,
     ) -> None:
         self.name = name
         self._handle = handle
         self._max_group = max_group
+        # A group also stops growing at max_weight (e.g. rows), though it always takes one item.
+        self._weight = weight or (lambda _item: 1)
+        self._max_weight = max_weight
+        self._held: tuple[Item, asyncio.Future] | None = None
         self._queue: asyncio.Queue[tuple[Item, asyncio.Future]] = asyncio.Queue()
         self._task: asyncio.Task | None = None
         # How well grouping works under the current load: items / groups is the mean group size.
@@ -45,8 +54,10 @@ class GroupWorker(Generic[Item, Result]):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         # Whoever still waits must hear that nothing was done for them.
+        waiting = [self._held] if self._held else []
         while not self._queue.empty():
-            _, future = self._queue.get_nowait()
+            waiting.append(self._queue.get_nowait())
+        for _, future in waiting:
             if not future.done():
                 future.set_exception(RuntimeError(f"{self.name} stopped before this was handled"))
 
@@ -59,9 +70,16 @@ class GroupWorker(Generic[Item, Result]):
 
     async def _run(self) -> None:
         while True:
-            group = [await self._queue.get()]
+            first, self._held = (self._held or await self._queue.get()), None
+            group = [first]
+            weight = self._weight(first[0])
             while len(group) < self._max_group and not self._queue.empty():
-                group.append(self._queue.get_nowait())
+                entry = self._queue.get_nowait()
+                weight += self._weight(entry[0])
+                if self._max_weight is not None and weight > self._max_weight:
+                    self._held = entry  # it starts the next group
+                    break
+                group.append(entry)
             # Callers that gave up (a cancelled request) are left out.
             group = [(item, future) for item, future in group if not future.cancelled()]
             if not group:

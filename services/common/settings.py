@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     # File-shaped submissions (CSV, DHIS2) may be larger than a JSON request.
     max_upload_bytes: int = 20_000_000
+    # Deliveries from ingest to metrics carry a whole submission (or several) as JSON, which is larger
+    # than the file it came from; they are authenticated by the internal token.
+    max_internal_body_bytes: int = 200_000_000
     # Per principal (API token or staff member): a sustained rate and a burst.
     rate_limit_per_minute: float = 600.0
     rate_limit_burst: int = 120

@@ -57,7 +57,9 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
         app.state.token_cache = TokenCache(settings.token_cache_seconds)
         async with (
             create_service_client(settings, "metrics", transport) as http,
-            SubmissionPipeline(app.state.db, MetricsClient(http), settings.group_commit_max).running() as pipeline,
+            SubmissionPipeline(
+                app.state.db, MetricsClient(http), settings.group_commit_max, settings.max_rows_per_submission
+            ).running() as pipeline,
         ):
             app.state.metrics_client = pipeline.metrics
             app.state.pipeline = pipeline
@@ -82,5 +84,5 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
             audit_router,
         ],
         lifespan,
-        upload_paths=UPLOAD_PATHS,
+        route_limits={path: settings.max_upload_bytes for path in UPLOAD_PATHS},
     )

@@ -7,6 +7,9 @@ from services.metrics.departments.router import router as departments_router
 from services.metrics.observations.router import router as observations_router
 from services.metrics.performance.router import router as performance_router
 
+# Ingest's deliveries: a whole submission as JSON, larger than the file a department sent.
+INTERNAL_WRITE_PATHS = ("/observations/batch", "/observations/batches")
+
 
 def create_app(settings: Settings | None = None, *, transport: object = None) -> FastAPI:
     # Metrics calls no other service; `transport` keeps the three factories interchangeable.
@@ -16,4 +19,5 @@ def create_app(settings: Settings | None = None, *, transport: object = None) ->
         "CityStat metrics",
         settings,
         [health_router("metrics"), departments_router, definitions_router, observations_router, performance_router],
+        route_limits={path: settings.max_internal_body_bytes for path in INTERNAL_WRITE_PATHS},
     )

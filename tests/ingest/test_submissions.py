@@ -45,7 +45,9 @@ def test_receipt_counts_accepted_updated_unchanged_and_rejected_rows(client, cit
         key="a",
     )
     assert first.status_code == 201
-    assert first.json()["summary"] == {"accepted": 2, "updated": 0, "unchanged": 0, "ignored": 0, "deleted": 0, "rejected": []}
+    assert first.json()["summary"] == {
+        "accepted": 2, "updated": 0, "unchanged": 0, "ignored": 0, "deleted": 0, "rejected": []
+    }
     second = post(
         client,
         city["DPW"],

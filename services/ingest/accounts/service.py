@@ -89,7 +89,8 @@ def get_user(session: Session, user_id: int) -> StaffUser:
 def update_user(session: Session, user_id: int, body: UserUpdate, acting: Principal) -> StaffUser:
     user = get_user(session, user_id)
     changes = body.model_dump(exclude_unset=True)
-    if str(user.id) == acting.id and (changes.get("active") is False or changes.get("role", Role.admin) != Role.admin):
+    # A null role means "unchanged", as for anyone else: only a real other role is a demotion.
+    if str(user.id) == acting.id and (changes.get("active") is False or changes.get("role") not in (None, Role.admin)):
         # Otherwise the last administrator could lock everyone out of the user pages.
         raise Unprocessable("You cannot demote or deactivate yourself; ask another administrator.")
     role = Role(changes.get("role") or user.role)

@@ -32,11 +32,14 @@ class Delivered:
 
 
 class SubmissionPipeline:
-    def __init__(self, db: Database, metrics: MetricsClient, max_group: int) -> None:
+    def __init__(self, db: Database, metrics: MetricsClient, max_group: int, max_group_rows: int) -> None:
         self.db = db
         self.metrics = metrics
         self._stores = GroupWorker("submission store", self._store_group, max_group)
-        self._deliveries = GroupWorker("metrics delivery", self._deliver_group, max_group)
+        # One call to metrics carries at most about one largest submission's rows, so its body stays in bounds.
+        self._deliveries = GroupWorker(
+            "metrics delivery", self._deliver_group, max_group, weight=lambda b: len(b.rows), max_weight=max_group_rows
+        )
         self._records = GroupWorker("delivery record", self._record_group, max_group)
 
     @contextlib.asynccontextmanager
