@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -43,6 +44,7 @@ class GroupWorker(Generic[Item, Result]):
         # How well grouping works under the current load: items / groups is the mean group size.
         self.groups = 0
         self.items = 0
+        self.busy_seconds = 0.0
 
     async def __aenter__(self) -> GroupWorker[Item, Result]:
         self._task = asyncio.create_task(self._run(), name=f"group worker {self.name}")
@@ -60,6 +62,12 @@ class GroupWorker(Generic[Item, Result]):
         for _, future in waiting:
             if not future.done():
                 future.set_exception(RuntimeError(f"{self.name} stopped before this was handled"))
+
+    def stats(self) -> str:
+        """Mean items per group and mean milliseconds per group, e.g. "12.3 per group, 4.1 ms"."""
+        if not self.groups:
+            return "idle"
+        return f"{self.items / self.groups:.1f} per group, {1000 * self.busy_seconds / self.groups:.1f} ms"
 
     async def do(self, item: Item) -> Result:
         if self._task is None or self._task.done():
@@ -86,11 +94,13 @@ class GroupWorker(Generic[Item, Result]):
                 continue
             self.groups += 1
             self.items += len(group)
+            started = time.perf_counter()
             try:
                 outcomes = await self._handle([item for item, _ in group])
             except Exception as exc:  # noqa: BLE001 - each caller gets the failure; the worker lives on
                 log.exception("%s: a group of %d failed", self.name, len(group))
                 outcomes = [exc] * len(group)
+            self.busy_seconds += time.perf_counter() - started
             for (_, future), outcome in zip(group, outcomes, strict=True):
                 if future.done():
                     continue

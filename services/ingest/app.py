@@ -41,8 +41,8 @@ async def _ingest_health(app: FastAPI) -> tuple[dict[str, int | str], str | None
     pending = await run_in_threadpool(submissions.pending_count, app.state.db)
     metrics_ok = await app.state.metrics_client.is_healthy(timeout=2.0)
     details: dict[str, int | str] = {"outbox_pending": pending, "metrics": "ok" if metrics_ok else "unreachable"}
-    # Mean submissions per transaction (or per call to metrics) so far: how much group commit saves.
-    details.update({f"mean group, {name}": str(size) for name, size in app.state.pipeline.group_sizes().items()})
+    # Submissions per transaction (or per call to metrics) and time per group: how group commit is doing.
+    details.update({f"group commit, {name}": figures for name, figures in app.state.pipeline.stats().items()})
     # Submissions are still accepted and kept while metrics is away; they wait in the outbox.
     return details, None if metrics_ok else "the metrics service is unreachable; submissions wait in the outbox"
 

@@ -45,6 +45,7 @@ SECRETS = {
     "POSTGRES_PASSWORD": "pg-super-Secret_1",
     "CITYSTAT_DB_PASSWORD": "db-Secret_2.x~y",
     "CITYSTAT_INTERNAL_TOKEN": "internal-Token_3",
+    "CITYSTAT_SESSION_SECRET": "session-Secret_4-long-enough-for-hmac-0123456789",
 }
 
 
@@ -146,6 +147,8 @@ def test_api_services_get_databases_peers_and_token(config: dict[str, Any]) -> N
             assert mount == owner
             assert port == option(shell_steps(services[owner])[-1], "--port")
         assert env["CITYSTAT_INTERNAL_TOKEN"] == SECRETS["CITYSTAT_INTERNAL_TOKEN"]
+        # Every service checks staff sessions alone, so all of them must hold the same key.
+        assert env["CITYSTAT_SESSION_SECRET"] == SECRETS["CITYSTAT_SESSION_SECRET"]
         assert env["CITYSTAT_AS_OF"] == "2017-07-10"
 
 

@@ -47,11 +47,8 @@ class SubmissionPipeline:
         async with self._stores, self._deliveries, self._records:
             yield self
 
-    def group_sizes(self) -> dict[str, float]:
-        return {
-            worker.name: round(worker.items / worker.groups, 1) if worker.groups else 0.0
-            for worker in (self._stores, self._deliveries, self._records)
-        }
+    def stats(self) -> dict[str, str]:
+        return {worker.name: worker.stats() for worker in (self._stores, self._deliveries, self._records)}
 
     async def store(self, submission: Submission, principal: Principal) -> Submission:
         """The stored submission: this one, or the one stored earlier under the same key."""
