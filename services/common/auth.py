@@ -52,6 +52,8 @@ class Principal:
     role: Role | None = None
     department: str | None = None
     csrf: str | None = None
+    # A staff session's generation: ingest ends every session of a user by moving their epoch on.
+    session_epoch: int | None = None
 
     @property
     def actor(self) -> str:
@@ -154,6 +156,7 @@ def principal_claims(principal: Principal) -> dict[str, Any]:
         "role": str(principal.role) if principal.role else None,
         "dept": principal.department,
         "csrf": principal.csrf,
+        "ep": principal.session_epoch,
     }
 
 
@@ -166,6 +169,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal | None:
             role=Role(claims["role"]),
             department=claims.get("dept"),
             csrf=claims.get("csrf"),
+            session_epoch=claims.get("ep") if isinstance(claims.get("ep"), int) else None,
         )
     except (KeyError, ValueError, TypeError):
         return None

@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator
 import httpx
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.common.app import create_service_app, health_router
+from services.common.errors import problem_response
 from services.common.http import create_service_client
 from services.common.limits import RateLimiter
 from services.common.settings import Settings
@@ -26,6 +28,24 @@ log = logging.getLogger("citystat.ingest")
 UPLOAD_PATHS = ("/submissions/csv", "/dataValueSets")
 # Sign-in attempts per username: enough for typos, too few for guessing.
 LOGIN_ATTEMPTS_PER_MINUTE = 10
+
+
+class _JsonSubmissionsOnly:
+    """POST /submissions reads JSON only. FastAPI would read another body as a schema mismatch (a misleading
+    422); a declared non-JSON type is refused as what it is (415), as the CSV and DHIS2 routes refuse theirs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/").endswith("/submissions"):
+            declared = dict(scope["headers"]).get(b"content-type", b"application/json")
+            media = declared.split(b";")[0].strip().lower()
+            if media != b"application/json" and not media.endswith(b"+json"):
+                detail = "Send the submission as Content-Type: application/json (a CSV file goes to /submissions/csv)."
+                await problem_response(415, "unsupported-media-type", detail)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 async def _drain_forever(app: FastAPI, every: float) -> None:
@@ -71,7 +91,7 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
                 with contextlib.suppress(asyncio.CancelledError):
                     await drainer
 
-    return create_service_app(
+    app = create_service_app(
         "ingest",
         "CityStat ingest",
         settings,
@@ -86,3 +106,5 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
         lifespan,
         route_limits={path: settings.max_upload_bytes for path in UPLOAD_PATHS},
     )
+    app.add_middleware(_JsonSubmissionsOnly)
+    return app

@@ -14,15 +14,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.common.app import SettingsDep
 from services.common.auth import (
     AUTH_DEPENDENCIES,
-    AdminPrincipal,
     Principal,
     PrincipalKind,
-    StaffPrincipal,
+    Role,
     read_session,
     session_cookie,
 )
 from services.common.db import Database, SessionDep
-from services.common.errors import TooManyRequests, Unauthorized
+from services.common.errors import Forbidden, TooManyRequests, Unauthorized
+from services.ingest.accounts import service as accounts
 from services.ingest.base import utcnow
 from services.ingest.clients.metrics import MetricsClient
 from services.ingest.submissions.pipeline import SubmissionPipeline
@@ -87,9 +87,30 @@ async def current_principal(
         if principal is None:
             raise Unauthorized("The token is not valid, has expired or has been revoked.", headers=_CHALLENGE)
         return principal
-    principal = read_session(request, cookie)
-    if principal is None:
+    signed = read_session(request, cookie)
+    if signed is None:
         raise Unauthorized("Send a department API token (Authorization: Bearer ...) or sign in.", headers=_CHALLENGE)
+    # Ingest keeps the accounts, so it can end a session at once: sign-out, deactivation, a new role.
+    principal = await run_in_threadpool(_as_it_stands, request.app.state.db, signed)
+    if principal is None:
+        raise Unauthorized("This session has ended; sign in again.")
+    return principal
+
+
+def _as_it_stands(db: Database, signed: Principal) -> Principal | None:
+    with db.session(write=False) as session:
+        return accounts.current_principal_of(session, signed)
+
+
+def staff_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    if principal.kind is not PrincipalKind.user:
+        raise Forbidden("This needs a signed-in staff member, not a department system's token.")
+    return principal
+
+
+def admin_principal(principal: Annotated[Principal, Depends(staff_principal)]) -> Principal:
+    if principal.role is not Role.admin:
+        raise Forbidden("Only an administrator may do this.")
     return principal
 
 
@@ -115,9 +136,11 @@ def get_pipeline(request: Request) -> SubmissionPipeline:
     return request.app.state.pipeline
 
 
-AUTH_DEPENDENCIES.update({current_principal, rate_limited})
+AUTH_DEPENDENCIES.update({current_principal, rate_limited, staff_principal, admin_principal})
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+StaffPrincipal = Annotated[Principal, Depends(staff_principal)]
+AdminPrincipal = Annotated[Principal, Depends(admin_principal)]
 RateLimitedPrincipal = Annotated[Principal, Depends(rate_limited)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 MetricsClientDep = Annotated[MetricsClient, Depends(get_metrics_client)]

@@ -19,3 +19,6 @@ class StaffUser(IngestTable, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
     created_by: str = Field(default="operator", max_length=200)
     last_login_at: dt.datetime | None = None
+    # Moved on at sign-out, deactivation and any change of role, department or password: every session
+    # signed with an older epoch is refused by ingest from then on.
+    session_epoch: int = 0

@@ -70,6 +70,9 @@ async def login(
 
 @auth_router.post("/logout", status_code=204, responses=problem_responses(401, 403))
 def logout(response: Response, principal: CurrentPrincipal, session: SessionDep) -> Response:
+    """Ends the session here and everywhere this user is signed in (a copied cookie is refused too)."""
+    if principal.kind is PrincipalKind.user:
+        service.end_sessions(session, int(principal.id))
     record(session, principal, "auth.logout", department=principal.department)
     response.status_code = 204
     response.delete_cookie(SESSION_COOKIE, path="/")

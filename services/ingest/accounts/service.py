@@ -44,6 +44,7 @@ def to_principal(user: StaffUser, csrf: str | None = None) -> Principal:
         role=Role(user.role),
         department=user.department_code,
         csrf=csrf,
+        session_epoch=user.session_epoch,
     )
 
 
@@ -103,6 +104,14 @@ def update_user(session: Session, user_id: int, body: UserUpdate, acting: Princi
         user.password_hash = hash_password(changes["password"])
     if changes.get("active") is not None:
         user.active = changes["active"]
+    if (
+        changes.get("password")
+        or changes.get("active") is False
+        or str(role) != user.role
+        or department != user.department_code
+    ):
+        # Sessions carry role and department: ones signed before this change must not outlive it.
+        user.session_epoch += 1
     user.role, user.department_code = str(role), department
     session.add(user)
     session.flush()
@@ -113,3 +122,18 @@ def list_users(session: Session, page: PageParams) -> tuple[list[UserPublic], in
     total = session.exec(select(func.count()).select_from(StaffUser)).one()
     users = session.exec(select(StaffUser).order_by(StaffUser.username).offset(page.offset).limit(page.limit))
     return [to_public(u) for u in users], total
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    user = session.get(StaffUser, user_id)
+    if user is not None:
+        user.session_epoch += 1
+        session.add(user)
+
+
+def current_principal_of(session: Session, principal: Principal) -> Principal | None:
+    """The signed-in principal as the accounts table says it is now; None when the session is over."""
+    user = session.get(StaffUser, int(principal.id)) if principal.id.isdigit() else None
+    if user is None or not user.active or principal.session_epoch != user.session_epoch:
+        return None
+    return to_principal(user, principal.csrf)

@@ -318,10 +318,13 @@ def apply_batches(session: Session, batches: list[ObservationBatch], as_of: dt.d
         if batch.delivery_id in remembered and not batch.dry_run:
             results[index] = remembered[batch.delivery_id]
             continue
+        # Another department's published metric refuses the batch (403). Its unpublished ones are, to this
+        # submitter, unknown: saying "it belongs to B" would tell them which hidden metrics B has.
+        own = {key: metric for key, (metric, code) in metrics.items() if code == batch.department}
         forbidden = [
             ForbiddenRow(row=i, metric=row.metric, department=metrics[row.metric][1])
             for i, row in enumerate(batch.rows)
-            if row.metric in metrics and metrics[row.metric][1] != batch.department
+            if row.metric in metrics and row.metric not in own and metrics[row.metric][0].is_published
         ]
         if forbidden:
             results[index] = BatchResult(summary=ImportSummary(), applied=False, forbidden=forbidden)
@@ -330,7 +333,7 @@ def apply_batches(session: Session, batches: list[ObservationBatch], as_of: dt.d
         candidates: list[_Candidate] = []
         for i, row in enumerate(batch.rows):
             try:
-                candidates.append(_check_row(row, metrics.get(row.metric, (None,))[0], as_of, batch.strategy))
+                candidates.append(_check_row(row, own.get(row.metric), as_of, batch.strategy))
             except _RowRejected as rejection:
                 summary.rejected.append(RejectedRow(row=i, field=rejection.field, reason=rejection.reason))
         applied = not (batch.dry_run or (batch.atomic and summary.rejected))

@@ -1,0 +1,586 @@
+"""Who may do what to another department's things: every principal against every guarded route.
+
+Department A is the caller's own, department B another one. Reading what B has not published is a
+404 for whoever may not read B, the same answer as for something that does not exist; writing to
+B is a 403 that changes nothing; administration is for administrators. Every mismatch is collected
+and listed, so one run shows every leak at once."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlmodel import func, select
+
+from services.common.auth import SESSION_COOKIE, Role, session_principal
+from services.ingest.accounts.models import StaffUser
+from services.ingest.submissions.models import Submission
+from services.ingest.tokens.models import ApiToken
+from services.metrics.observations.models import Observation, ObservationRevision
+from tests.factories import DEFAULT_PASSWORD, make_department, make_metric, make_target, make_token, make_user
+from tests.test_route_auth import PUBLIC, _routes
+
+A, B = "DPA", "DPB"
+PERIOD = "2017-06"
+_names = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Who:
+    name: str
+    kind: str  # user | token | anonymous
+    admin: bool = False
+    reads_a: bool = False
+    reads_b: bool = False
+    writes_b: bool = False
+
+
+WHO = [
+    Who("anonymous", "anonymous"),
+    Who("API token of A", "token", reads_a=True),
+    Who("viewer of A", "user", reads_a=True),
+    Who("liaison of A", "user", reads_a=True),
+    Who("citywide viewer", "user", reads_a=True, reads_b=True),
+    Who("analyst", "user", reads_a=True, reads_b=True, writes_b=True),
+    Who("admin", "user", admin=True, reads_a=True, reads_b=True, writes_b=True),
+]
+ROLES = {
+    "viewer of A": ("viewer", A),
+    "liaison of A": ("liaison", A),
+    "citywide viewer": ("viewer", None),
+    "analyst": ("analyst", None),
+    "admin": ("admin", None),
+}
+
+
+@dataclass
+class World:
+    headers: dict[str, dict[str, str]]  # per principal
+    submission_a: str
+    submission_b: str
+    target_user: int
+    victim_token: int
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request, made by every principal, and what each should get."""
+
+    name: str
+    route: tuple[str, str, str]  # (service, method, path template), for the coverage check
+    request: Callable[[World], dict]  # keyword arguments of client.request
+    expect: Callable[[Who], int]  # the status this principal should get
+    # Extra checks on an answer: a complaint, or None.
+    check: Callable[[Who, httpx.Response], str | None] = lambda who, response: None
+    writes: bool = False
+    same_as_missing: Callable[[World], dict] | None = None  # a request for something that does not exist
+
+
+# What each kind of route answers.
+
+
+def read_b_in_metrics(who: Who) -> int:
+    # Metrics knows staff sessions only; a department system's token is nobody there.
+    return 200 if who.reads_b and who.kind == "user" else 404
+
+
+def read_a_in_metrics(who: Who) -> int:
+    return 200 if who.reads_a and who.kind == "user" else 404
+
+
+def public_read(_who: Who) -> int:
+    return 200
+
+
+def ingest_read_b(who: Who) -> int:
+    return 401 if who.kind == "anonymous" else 200 if who.reads_b else 404
+
+
+def ingest_read_a(who: Who) -> int:
+    return 401 if who.kind == "anonymous" else 200
+
+
+def ingest_list(who: Who) -> int:
+    return 401 if who.kind == "anonymous" else 200
+
+
+def write_b(who: Who) -> int:
+    return 401 if who.kind == "anonymous" else 201 if who.writes_b else 403
+
+
+def naming_b_metric(who: Who) -> int:
+    # Rows must belong to the submission's department, whoever sends them.
+    return 401 if who.kind == "anonymous" else 403
+
+
+def admin_only(status: int) -> Callable[[Who], int]:
+    def expect(who: Who) -> int:
+        # Administration takes a signed-in administrator: nobody is 401, a department system's token 403.
+        if who.kind == "anonymous":
+            return 401
+        return status if who.kind == "user" and who.admin else 403
+
+    return expect
+
+
+def signed_in(status: int) -> Callable[[Who], int]:
+    return lambda who: 401 if who.kind == "anonymous" else status
+
+
+def internal_only(_who: Who) -> int:
+    return 401
+
+
+def shows(text: str, when: Callable[[Who], bool]) -> Callable[[Who, httpx.Response], str | None]:
+    """The answer names `text` exactly when `when(who)`: hidden from those who may not, shown to those who may."""
+
+    def check(who: Who, response: httpx.Response) -> str | None:
+        if response.status_code >= 400:
+            return None
+        present = text in response.text
+        if present and not when(who):
+            return f"LEAK: shows {text}"
+        if not present and when(who):
+            return f"hides {text} from someone who may see it"
+        return None
+
+    return check
+
+
+def never_shows(text: str) -> Callable[[Who, httpx.Response], str | None]:
+    return lambda who, response: f"LEAK: shows {text}" if text in response.text and not who.reads_b else None
+
+
+def has_items(who: Who, response: httpx.Response) -> str | None:
+    if response.status_code == 200 and not response.json()["items"]:
+        return "an empty page where there is data"
+    return None
+
+
+# The requests.
+
+
+def observation_json(metric: str, department: str) -> Callable[[World], dict]:
+    return lambda w: {
+        "url": "/api/ingest/submissions",
+        "params": {"department": department},
+        "json": {"observations": [{"metric": metric, "period": PERIOD, "value": 7}]},
+        "headers": {"Idempotency-Key": uuid.uuid4().hex},
+    }
+
+
+def observation_csv(metric: str, department: str) -> Callable[[World], dict]:
+    return lambda w: {
+        "url": "/api/ingest/submissions/csv",
+        "params": {"department": department},
+        "content": f"metric,period,value\n{metric},{PERIOD},7\n".encode(),
+        "headers": {"Idempotency-Key": uuid.uuid4().hex, "Content-Type": "text/csv"},
+    }
+
+
+def data_value_set(metric: str, department: str, media: str = "json") -> Callable[[World], dict]:
+    if media == "json":
+        body = {"json": {"dataValues": [{"dataElement": metric, "period": "201706", "orgUnit": B, "value": "7"}]}}
+    else:
+        body = {
+            "content": f"dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value\n"
+            f"{metric},201706,{B},,,7\n".encode(),
+            "headers": {"Content-Type": "application/csv"},
+        }
+    return lambda w: {"url": "/api/ingest/dataValueSets", "params": {"department": department}, **body}
+
+
+def get(url: str | Callable[[World], str], **params) -> Callable[[World], dict]:
+    return lambda w: {"url": url(w) if callable(url) else url, "params": params}
+
+
+M = "/api/metrics"
+READER_OF_B = lambda who: who.reads_b and who.kind == "user"  # noqa: E731 - reads better in the table
+READER_OF_A = lambda who: who.reads_a and who.kind == "user"  # noqa: E731
+NEW_USER = {"display_name": "Made by the matrix", "password": "long enough password", "role": "viewer"}
+
+CASES = [
+    # B's unpublished metric and everything under it: 404 for whoever may not read B, like a metric that is not there.
+    Case(
+        "B's unpublished metric",
+        ("metrics", "GET", "/metrics/{key}"),
+        get(f"{M}/metrics/dpb.hidden"),
+        read_b_in_metrics,
+        same_as_missing=get(f"{M}/metrics/dpb.absent"),
+    ),
+    Case(
+        "its targets",
+        ("metrics", "GET", "/metrics/{key}/targets"),
+        get(f"{M}/metrics/dpb.hidden/targets"),
+        read_b_in_metrics,
+        check=has_items,
+        same_as_missing=get(f"{M}/metrics/dpb.absent/targets"),
+    ),
+    Case(
+        "its observations",
+        ("metrics", "GET", "/metrics/{key}/observations"),
+        get(f"{M}/metrics/dpb.hidden/observations"),
+        read_b_in_metrics,
+        check=has_items,
+        same_as_missing=get(f"{M}/metrics/dpb.absent/observations"),
+    ),
+    Case(
+        "its revisions",
+        ("metrics", "GET", "/metrics/{key}/observations/{period}/revisions"),
+        get(f"{M}/metrics/dpb.hidden/observations/{PERIOD}/revisions"),
+        read_b_in_metrics,
+        check=has_items,
+        same_as_missing=get(f"{M}/metrics/dpb.absent/observations/{PERIOD}/revisions"),
+    ),
+    Case(
+        "its performance",
+        ("metrics", "GET", "/metrics/{key}/performance"),
+        get(f"{M}/metrics/dpb.hidden/performance", period=PERIOD),
+        read_b_in_metrics,
+        same_as_missing=get(f"{M}/metrics/dpb.absent/performance", period=PERIOD),
+    ),
+    Case(
+        "B's metrics listed",
+        ("metrics", "GET", "/metrics"),
+        get(f"{M}/metrics", department=B),
+        public_read,
+        check=shows("dpb.hidden", READER_OF_B),
+    ),
+    Case(
+        "all metrics listed",
+        ("metrics", "GET", "/metrics"),
+        get(f"{M}/metrics", limit=500),
+        public_read,
+        check=shows("dpb.hidden", READER_OF_B),
+    ),
+    Case(
+        "B's performance listed",
+        ("metrics", "GET", "/performance"),
+        get(f"{M}/performance", department=B),
+        public_read,
+        check=shows("dpb.hidden", READER_OF_B),
+    ),
+    Case(
+        "all performance listed",
+        ("metrics", "GET", "/performance"),
+        get(f"{M}/performance", limit=500),
+        public_read,
+        check=shows("dpb.hidden", READER_OF_B),
+    ),
+    Case(
+        "B's scorecard",
+        ("reporting", "GET", "/departments/{code}/scorecard"),
+        get(f"/api/reporting/departments/{B}/scorecard"),
+        public_read,
+        check=never_shows("dpb.hidden"),
+    ),
+    Case(
+        "every scorecard",
+        ("reporting", "GET", "/scorecards"),
+        get("/api/reporting/scorecards"),
+        public_read,
+        check=never_shows("dpb.hidden"),
+    ),
+    # Control: A's own unpublished metric is there for A's staff, so the 404s above are not everyone's.
+    Case(
+        "A's unpublished metric",
+        ("metrics", "GET", "/metrics/{key}"),
+        get(f"{M}/metrics/dpa.hidden"),
+        read_a_in_metrics,
+    ),
+    Case(
+        "A's unpublished observations",
+        ("metrics", "GET", "/metrics/{key}/observations"),
+        get(f"{M}/metrics/dpa.hidden/observations"),
+        read_a_in_metrics,
+    ),
+    Case(
+        "A's metrics listed",
+        ("metrics", "GET", "/metrics"),
+        get(f"{M}/metrics", department=A),
+        public_read,
+        check=shows("dpa.hidden", READER_OF_A),
+    ),
+    # B's submissions.
+    Case(
+        "B's submission",
+        ("ingest", "GET", "/submissions/{submission_id}"),
+        get(lambda w: f"/api/ingest/submissions/{w.submission_b}"),
+        ingest_read_b,
+        same_as_missing=get(f"/api/ingest/submissions/{'0' * 32}"),
+    ),
+    Case(
+        "A's submission",
+        ("ingest", "GET", "/submissions/{submission_id}"),
+        get(lambda w: f"/api/ingest/submissions/{w.submission_a}"),
+        ingest_read_a,
+    ),
+    Case(
+        "submissions listed",
+        ("ingest", "GET", "/submissions"),
+        get("/api/ingest/submissions"),
+        ingest_list,
+        check=lambda who, r: shows("SUB_B", lambda w: w.reads_b)(who, r),
+    ),
+    Case(
+        "B's submissions listed",
+        ("ingest", "GET", "/submissions"),
+        get("/api/ingest/submissions", department=B),
+        ingest_list,
+        check=lambda who, r: shows("SUB_B", lambda w: w.reads_b)(who, r),
+    ),
+    # Writing to B.
+    Case("JSON for B", ("ingest", "POST", "/submissions"), observation_json("dpb.pub", B), write_b, writes=True),
+    Case(
+        "JSON for B's unpublished metric",
+        ("ingest", "POST", "/submissions"),
+        observation_json("dpb.hidden", B),
+        write_b,
+        writes=True,
+    ),
+    Case(
+        "JSON naming B's metric",
+        ("ingest", "POST", "/submissions"),
+        observation_json("dpb.pub", A),
+        naming_b_metric,
+        writes=True,
+    ),
+    Case("CSV for B", ("ingest", "POST", "/submissions/csv"), observation_csv("dpb.pub", B), write_b, writes=True),
+    Case(
+        "CSV naming B's metric",
+        ("ingest", "POST", "/submissions/csv"),
+        observation_csv("dpb.pub", A),
+        naming_b_metric,
+        writes=True,
+    ),
+    Case(
+        "dataValueSet for B", ("ingest", "POST", "/dataValueSets"), data_value_set("dpb.pub", B), write_b, writes=True
+    ),
+    Case(
+        "dataValueSet CSV for B",
+        ("ingest", "POST", "/dataValueSets"),
+        data_value_set("dpb.pub", B, "csv"),
+        write_b,
+        writes=True,
+    ),
+    Case(
+        "dataValueSet naming B's metric",
+        ("ingest", "POST", "/dataValueSets"),
+        data_value_set("dpb.pub", A),
+        naming_b_metric,
+        writes=True,
+    ),
+    # Administration.
+    Case("users listed", ("ingest", "GET", "/users"), get("/api/ingest/users"), admin_only(200)),
+    Case(
+        "a user",
+        ("ingest", "GET", "/users/{user_id}"),
+        get(lambda w: f"/api/ingest/users/{w.target_user}"),
+        admin_only(200),
+    ),
+    Case(
+        "create a user",
+        ("ingest", "POST", "/users"),
+        lambda w: {"url": "/api/ingest/users", "json": {**NEW_USER, "username": f"made-{next(_names)}"}},
+        admin_only(201),
+        writes=True,
+    ),
+    Case(
+        "change a user",
+        ("ingest", "PATCH", "/users/{user_id}"),
+        lambda w: {"url": f"/api/ingest/users/{w.target_user}", "json": {"display_name": "Renamed", "role": "admin"}},
+        admin_only(200),
+        writes=True,
+    ),
+    Case("tokens listed", ("ingest", "GET", "/tokens"), get("/api/ingest/tokens"), admin_only(200)),
+    Case(
+        "create a token for B",
+        ("ingest", "POST", "/tokens"),
+        lambda w: {"url": "/api/ingest/tokens", "json": {"department": B, "name": "made by the matrix"}},
+        admin_only(201),
+        writes=True,
+    ),
+    Case(
+        "revoke B's token",
+        ("ingest", "DELETE", "/tokens/{token_id}"),
+        lambda w: {"url": f"/api/ingest/tokens/{w.victim_token}"},
+        admin_only(200),
+        writes=True,
+    ),
+    Case("audit trail", ("ingest", "GET", "/audit"), get("/api/ingest/audit"), admin_only(200)),
+    Case("B's audit trail", ("ingest", "GET", "/audit"), get("/api/ingest/audit", department=B), admin_only(200)),
+    # Between the services only.
+    Case(
+        "apply a batch",
+        ("metrics", "POST", "/observations/batch"),
+        lambda w: {"url": f"{M}/observations/batch", "json": {}},
+        internal_only,
+        writes=True,
+    ),
+    Case(
+        "apply batches",
+        ("metrics", "POST", "/observations/batches"),
+        lambda w: {"url": f"{M}/observations/batches", "json": {}},
+        internal_only,
+        writes=True,
+    ),
+    # Anyone signed in; sign-out last, as it ends the session it is sent with.
+    Case("who am I", ("ingest", "GET", "/auth/me"), get("/api/ingest/auth/me"), signed_in(200)),
+    Case("sign out", ("ingest", "POST", "/auth/logout"), lambda w: {"url": "/api/ingest/auth/logout"}, signed_in(204)),
+]
+
+
+def _count(db, model, *where) -> int:
+    with db.session() as s:
+        return s.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+def _state(metrics_db, ingest_db, world: World) -> tuple:
+    """What a refused write must leave as it was."""
+    with ingest_db.session() as s:
+        target = s.get(StaffUser, world.target_user)
+        victim = s.get(ApiToken, world.victim_token)
+        people = (target.display_name, target.role, victim.revoked_at)
+    return (
+        _count(metrics_db, Observation),
+        _count(metrics_db, ObservationRevision),
+        _count(ingest_db, Submission),
+        _count(ingest_db, StaffUser),
+        _count(ingest_db, ApiToken),
+        people,
+    )
+
+
+def _sign_in(client, username: str) -> dict[str, str]:
+    response = client.post("/api/ingest/auth/login", json={"username": username, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 200, response.text
+    session = client.cookies[SESSION_COOKIE]
+    client.cookies.clear()
+    return {"Cookie": f"{SESSION_COOKIE}={session}", "X-CSRF-Token": response.json()["csrf_token"]}
+
+
+def _deliver(client, token: str, department_rows: list[tuple[str, float]]) -> str:
+    response = client.post(
+        "/api/ingest/submissions",
+        json={"observations": [{"metric": key, "period": PERIOD, "value": v} for key, v in department_rows]},
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert response.status_code == 201, response.text
+    assert not response.json()["summary"]["rejected"], response.text
+    return response.json()["id"]
+
+
+@pytest.fixture
+def world(client, metrics_db, ingest_db) -> World:
+    client.cookies.clear()
+    with metrics_db.session() as s:
+        a, b = make_department(s, A, "Department A"), make_department(s, B, "Department B")
+        make_metric(s, a, key="dpa.pub")
+        make_metric(s, a, key="dpa.hidden", is_published=False)
+        make_metric(s, b, key="dpb.pub")
+        make_target(s, make_metric(s, b, key="dpb.hidden", is_published=False), 0.9, 0.05)
+    token_a, token_b = make_token(ingest_db, A), make_token(ingest_db, B)
+    # Through the front door, so B's hidden metric has observations, revisions and a submission behind them.
+    submission_b = _deliver(client, token_b, [("dpb.hidden", 0.5), ("dpb.pub", 0.5)])
+    submission_a = _deliver(client, token_a, [("dpa.hidden", 0.5), ("dpa.pub", 0.5)])
+    make_token(ingest_db, B, "to be revoked")
+    with ingest_db.session() as s:
+        victim_id = s.exec(select(ApiToken.id).where(ApiToken.name == "to be revoked")).one()
+
+    headers: dict[str, dict[str, str]] = {"anonymous": {}, "API token of A": {"Authorization": f"Bearer {token_a}"}}
+    for name, (role, department) in ROLES.items():
+        username = f"matrix-{role}-{next(_names)}"
+        make_user(ingest_db, username, role, department)
+        headers[name] = _sign_in(client, username)
+    target = make_user(ingest_db, f"matrix-target-{next(_names)}", "viewer", A)
+    return World(headers, submission_a, submission_b, target, victim_id)
+
+
+def _run(client, world: World, who: Who, case: Case) -> httpx.Response:
+    kwargs = case.request(world)
+    method = case.route[1]
+    headers = {**kwargs.pop("headers", {}), **world.headers[who.name]}
+    return client.request(method, kwargs.pop("url"), headers=headers, **kwargs)
+
+
+def _same_answer(world: World, hidden: httpx.Response, missing: httpx.Response, case: Case) -> bool:
+    """A hidden thing must be indistinguishable from a missing one, the asked-for name aside."""
+    asked, absent = case.request(world)["url"], case.same_as_missing(world)["url"]
+    hidden_key, absent_key = asked.split("/")[-1], absent.split("/")[-1]
+    if "/metrics/" in asked:
+        hidden_key, absent_key = "dpb.hidden", "dpb.absent"
+    return hidden.status_code == missing.status_code and hidden.text.replace(hidden_key, "?") == missing.text.replace(
+        absent_key, "?"
+    )
+
+
+def test_no_principal_reaches_another_departments_things(client, metrics_db, ingest_db, world):
+    failures: list[str] = []
+    for case in CASES:
+        for who in WHO:
+            before = _state(metrics_db, ingest_db, world) if case.writes else None
+            response = _run(client, world, who, case)
+            expected = case.expect(who)
+            label = f"{who.name} / {case.name}: "
+            text = response.text.replace(world.submission_b, "SUB_B")
+            checked = httpx.Response(response.status_code, headers=response.headers, content=text.encode())
+            if response.status_code != expected:
+                # Let through, or told apart from a missing thing (a 403 says it exists): both leak.
+                leaked = response.status_code < 400 <= expected or (expected == 404 and response.status_code != 404)
+                kind = "LEAK: " if leaked else ""
+                failures.append(f"{kind}{label}{response.status_code}, expected {expected}: {response.text[:200]}")
+                continue
+            if response.status_code >= 400 and response.headers["content-type"] != "application/problem+json":
+                failures.append(f"{label}a {response.status_code} that is not problem+json")
+            complaint = case.check(who, checked)
+            if complaint:
+                failures.append(label + complaint)
+            if before is not None and response.status_code >= 400:
+                after = _state(metrics_db, ingest_db, world)
+                if after != before:
+                    failures.append(f"LEAK: {label}refused ({response.status_code}) but changed {before} -> {after}")
+            if case.same_as_missing and response.status_code == 404:
+                missing = _run(client, world, who, Case(case.name, case.route, case.same_as_missing, case.expect))
+                if not _same_answer(world, response, missing, case):
+                    failures.append(f"LEAK: {label}its 404 differs from a missing one's: {response.text[:200]}")
+    leaks = [f for f in failures if f.startswith("LEAK")]
+    assert not failures, f"{len(leaks)} leak(s), {len(failures)} mismatch(es):\n" + "\n".join(failures)
+
+
+def test_the_matrix_covers_every_guarded_and_principal_aware_route(tmp_path):
+    from services.common.settings import Settings
+
+    guarded, aware = set(), set()
+    for service, method, path, calls in _routes(Settings(data_dir=tmp_path)):
+        if (service, method, path) not in PUBLIC:
+            guarded.add((service, method, path))
+        elif calls and session_principal in calls:
+            aware.add((service, method, path))
+    covered = {case.route for case in CASES}
+    missing = sorted((guarded | aware) - covered)
+    assert not missing, f"routes no matrix case exercises: {missing}"
+    assert {case.route for case in CASES} <= {(s, m, p) for s, m, p, _ in _routes(Settings(data_dir=tmp_path))}
+
+
+def test_every_role_is_in_the_matrix():
+    # A new role must be placed in the matrix before it can pass.
+    assert {role for role, _ in ROLES.values()} == set(Role)
+    assert {who.name for who in WHO} == set(ROLES) | {"anonymous", "API token of A"}
+
+
+def test_a_submission_does_not_tell_which_unpublished_metrics_another_department_has(client, world):
+    def answer(metric: str) -> tuple[int, str]:
+        response = client.post(
+            "/api/ingest/submissions",
+            params={"department": A},
+            json={"observations": [{"metric": metric, "period": PERIOD, "value": 7}]},
+            headers={"Idempotency-Key": uuid.uuid4().hex, **world.headers["liaison of A"]},
+        )
+        return response.status_code, response.text.replace(metric, "?")
+
+    hidden, absent = answer("dpb.hidden"), answer("dpb.absent")
+    assert hidden[0] == absent[0], (hidden, absent)
