@@ -31,55 +31,68 @@ class Delivered:
     receipt: SubmissionReceipt | None
 
 
+@dataclass(frozen=True)
+class _Store:
+    submission: Submission
+    principal: Principal
+
+
 class SubmissionPipeline:
+    """Two group workers: one writes ingest's database (new submissions and finished deliveries share a
+    transaction), the other carries deliveries to metrics."""
+
     def __init__(self, db: Database, metrics: MetricsClient, max_group: int, max_group_rows: int) -> None:
         self.db = db
         self.metrics = metrics
-        self._stores = GroupWorker("submission store", self._store_group, max_group)
+        self._writes = GroupWorker("ingest writes", self._write_group, max_group)
         # One call to metrics carries at most about one largest submission's rows, so its body stays in bounds.
         self._deliveries = GroupWorker(
             "metrics delivery", self._deliver_group, max_group, weight=lambda b: len(b.rows), max_weight=max_group_rows
         )
-        self._records = GroupWorker("delivery record", self._record_group, max_group)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[SubmissionPipeline]:
-        async with self._stores, self._deliveries, self._records:
+        async with self._writes, self._deliveries:
             yield self
 
     def stats(self) -> dict[str, str]:
-        return {worker.name: worker.stats() for worker in (self._stores, self._deliveries, self._records)}
+        return {worker.name: worker.stats() for worker in (self._writes, self._deliveries)}
 
     async def store(self, submission: Submission, principal: Principal) -> Submission:
         """The stored submission: this one, or the one stored earlier under the same key."""
-        return await self._stores.do((submission, principal))
+        return await self._writes.do(_Store(submission, principal))
 
     async def deliver(self, batch: ObservationBatch) -> BatchResult:
         return await self._deliveries.do(batch)
 
     async def record_delivery(self, delivered: Delivered) -> None:
-        await self._records.do(delivered)
+        await self._writes.do(delivered)
 
-    async def _store_group(self, items: list[tuple[Submission, Principal]]) -> list[Outcome]:
-        return await run_in_threadpool(self._store_all, items)
+    async def _write_group(self, items: list[_Store | Delivered]) -> list[Outcome]:
+        return await run_in_threadpool(self._write_all, items)
 
-    def _store_all(self, items: list[tuple[Submission, Principal]]) -> list[Outcome]:
+    def _write_all(self, items: list[_Store | Delivered]) -> list[Outcome]:
+        stores = [item for item in items if isinstance(item, _Store)]
+        records = [item for item in items if isinstance(item, Delivered)]
         try:
             with self.db.session() as session:
-                for submission, principal in items:
-                    session.add(submission)
-                    audit_received(session, submission, principal)
-            return [submission for submission, _ in items]
+                _record_all(session, records)
+                for item in stores:
+                    session.add(item.submission)
+                    audit_received(session, item.submission, item.principal)
+            return [item.submission if isinstance(item, _Store) else None for item in items]
         except IntegrityError:
-            # A key was used twice (a replay, or twins in this very group): one by one, each finds its own.
+            # A key was used twice (a replay, or twins in this very group): records first, then one by one.
             pass
-        outcomes: list[Outcome] = []
-        for submission, principal in items:
+        with self.db.session() as session:
+            _record_all(session, records)
+        stored: dict[int, Outcome] = {}
+        for item in stores:
             try:
-                outcomes.append(store_one(self.db, submission, principal))
+                stored[id(item)] = store_one(self.db, item.submission, item.principal)
             except Exception as exc:  # noqa: BLE001 - handed to that submission's caller
-                outcomes.append(exc)
-        return outcomes
+                stored[id(item)] = exc
+        return [stored[id(item)] if isinstance(item, _Store) else None for item in items]
 
     async def _deliver_group(self, batches: list[ObservationBatch]) -> list[Outcome]:
         try:
@@ -89,17 +102,17 @@ class SubmissionPipeline:
         except CityStatError as exc:
             return [exc] * len(batches)
 
-    async def _record_group(self, items: list[Delivered]) -> list[Outcome]:
-        return await run_in_threadpool(self._record_all, items)
 
-    def _record_all(self, items: list[Delivered]) -> list[Outcome]:
-        with self.db.session() as session:
-            ids = [item.submission_id for item in items]
-            loaded = {s.id: s for s in session.exec(select(Submission).where(Submission.id.in_(ids)))}
-            for item in items:
-                if (submission := loaded.get(item.submission_id)) is not None:
-                    _mark_delivered(session, submission, item.result, item.receipt)
-        return [None] * len(items)
+def _record_all(session: Session, items: list[Delivered]) -> None:
+    if not items:
+        return
+    ids = [item.submission_id for item in items]
+    loaded = {s.id: s for s in session.exec(select(Submission).where(Submission.id.in_(ids)))}
+    for item in items:
+        if (submission := loaded.get(item.submission_id)) is not None:
+            _mark_delivered(session, submission, item.result, item.receipt)
+    # Flushed first, so a duplicate key (IntegrityError) can only come from the new submissions.
+    session.flush()
 
 
 def audit_received(session: Session, submission: Submission, principal: Principal) -> None:
