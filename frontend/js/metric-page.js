@@ -9,6 +9,8 @@ import { dataTable, targetTable } from "./metric-tables.js";
 import { formatPeriod } from "./periods.js";
 import { departmentSeries } from "./series.js";
 import { h, pageHref, param, showContent, showError, showLoading, statusBadge } from "./ui.js";
+import { openCorrection } from "./correction.js";
+import { canWrite, currentUser } from "./session.js";
 
 const content = document.getElementById("content");
 
@@ -70,6 +72,40 @@ async function departmentName(code) {
   }
 }
 
+/** Staff who may write the department get a "Correct…" button on each reported value. */
+function correctionControls(metric, series, user, reload) {
+  if (!canWrite(user, metric.department) || metric.is_computed) return null;
+  return (observation, label = "Correct…") => {
+    const button = h("button", { type: "button", class: "secondary small" },
+      label, h("span", { class: "visually-hidden" }, ` (${formatPeriod(observation.period)})`));
+    button.addEventListener("click", () => openCorrection({
+      metric, period: observation.period, current: observation, user, onSaved: reload,
+      history: series.filter((o) => o.period < observation.period),
+    }));
+    return button;
+  };
+}
+
+async function load(key, period) {
+  return Promise.all([api.metric(key), departmentSeries(key), api.targets(key).then((r) => r.items),
+    api.performance(key, period), currentUser().catch(() => null)]);
+}
+
+function render([metric, series, targets, perf, user], reload) {
+  const chart = chartSection(metric, series, targets);
+  const correct = correctionControls(metric, series, user, reload);
+  const panel = statusPanel(metric, perf);
+  const current = series.find((o) => o.period === perf.period);
+  if (correct && current) panel.append(h("p", { class: "form-actions" }, correct(current, "Correct this value…")));
+  showContent(content,
+    panel,
+    chart.figure,
+    definition(metric),
+    targetTable(metric, targets),
+    dataTable(metric, series, targets, correct));
+  chart.draw();
+}
+
 async function main() {
   const key = param("key");
   const period = param("period");
@@ -78,27 +114,28 @@ async function main() {
     return;
   }
   showLoading(content, "Loading metric…");
-  let metric, series, targets, perf;
+  let data;
   try {
-    [metric, series, targets, perf] = await Promise.all([
-      api.metric(key), departmentSeries(key), api.targets(key).then((r) => r.items), api.performance(key, period)]);
+    data = await load(key, period);
   } catch (error) {
     document.getElementById("title").textContent = "Metric";
     showError(content, error, { notFound: "Metric" });
     return;
   }
+  const [metric] = data;
   document.title = `${metric.name} — CityStat`;
   document.getElementById("title").textContent = metric.name;
   document.getElementById("crumb-here").textContent = metric.name;
   document.getElementById("period-line").textContent = `${metric.department} · key ${metric.key}`;
-  const chart = chartSection(metric, series, targets);
-  showContent(content,
-    statusPanel(metric, perf),
-    chart.figure,
-    definition(metric),
-    targetTable(metric, targets),
-    dataTable(metric, series, targets));
-  chart.draw();
+  // After a correction the page redraws with the stored figures; the dialog stays open over it.
+  const reload = async () => {
+    try {
+      render(await load(key, period), reload);
+    } catch {
+      /* keep what is shown; the dialog reports the correction itself */
+    }
+  };
+  render(data, reload);
 
   const name = await departmentName(metric.department);
   const crumb = document.getElementById("crumb-dept");

@@ -27,15 +27,17 @@ export function targetTable(metric, targets) {
     table("Target history, newest first", ["From", "Target", "Tolerance", "Set by", "Reason"], rows));
 }
 
-export function dataTable(metric, series, targets) {
+/** `action(observation)`, when given, adds a last column of controls (the "Correct…" buttons for staff). */
+export function dataTable(metric, series, targets, action = null) {
   if (!series.length) return null;
   const inForce = targetsAt(series.map((o) => o.period), targets);
   const hasRatio = series.some((o) => o.numerator !== null && o.numerator !== undefined);
-  const headers = ["Period", "Value", "Target", ...(hasRatio ? ["Numerator", "Denominator"] : []), "Comment"];
+  const headers = ["Period", "Value", "Target", ...(hasRatio ? ["Numerator", "Denominator"] : []), "Comment",
+    ...(action ? ["Action"] : [])];
   const rows = series.map((o, i) => [formatPeriod(o.period, "short"), formatValue(o.value, metric.unit),
     formatValue(inForce[i], metric.unit),
     ...(hasRatio ? [o.numerator ?? "—", o.denominator ?? "—"].map((v) => (typeof v === "number" ? count.format(v) : v)) : []),
-    o.comment || ""]).reverse();
+    o.comment || "", ...(action ? [action(o)] : [])]).reverse();
   return h("details", { class: "data-details" },
     h("summary", {}, `Show all ${series.length} values as a table`),
     table(`${metric.name}, newest first`, headers, rows));
