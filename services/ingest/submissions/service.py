@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -180,6 +182,7 @@ async def _submit(
     dry_run: bool,
     max_rows: int,
     first_retry_after: dt.timedelta,
+    replaying: bool = False,
 ) -> Answer:
     sent = len(incoming.rows) + len(incoming.parse_rejected)
     if sent > max_rows:
@@ -225,6 +228,21 @@ async def _submit(
     # Stored before anything else happens; the unique key makes a replay (or a concurrent twin) find it.
     stored = await pipeline.store(submission, submitter.principal)
     if stored is not submission:
+        if stored.request_hash == incoming.digest:
+            settled = await _settled(pipeline.db, stored, first_retry_after.total_seconds())
+            if settled is None and not replaying:
+                # The first request was refused and its submission dropped: judge this one afresh.
+                return await _submit(
+                    pipeline,
+                    submitter,
+                    incoming,
+                    idempotency_key,
+                    dry_run=False,
+                    max_rows=max_rows,
+                    first_retry_after=first_retry_after,
+                    replaying=True,
+                )
+            stored = settled or stored
         return _replay(stored, incoming.digest)
 
     db = pipeline.db
@@ -245,6 +263,23 @@ async def _submit(
     delivered = queued.model_copy(update={"status": ReceiptStatus.delivered, "summary": summary})
     await pipeline.record_delivery(Delivered(submission_id, result, delivered))
     return Answer(201, delivered)
+
+
+async def _settled(db: Database, stored: Submission, wait_seconds: float) -> Submission | None:
+    """A twin of a request still in flight waits for its answer, so that both hear the same one."""
+    deadline = time.monotonic() + wait_seconds
+    current: Submission | None = stored
+    while current is not None and current.attempts == 0 and current.delivery_status == DeliveryStatus.pending:
+        if time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.02)
+        current = await run_in_threadpool(_read, db, stored.id)
+    return current
+
+
+def _read(db: Database, submission_id: str) -> Submission | None:
+    with db.session(write=False) as session:
+        return session.get(Submission, submission_id)
 
 
 def _delivery(submission: Submission) -> ObservationBatch:
