@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.common.types import INPUT_CONFIG, NO_NUL_PATTERN, Code, FiniteFloat
+from services.common.types import INPUT_CONFIG, NO_NUL_PATTERN, AwareDatetime, Code, FiniteFloat
 
 
 class ObservationRow(BaseModel):
@@ -74,6 +74,9 @@ class ObservationBatch(BaseModel):
     strategy: ImportStrategy = ImportStrategy.create_and_update
     # Who acted, as ingest saw it ("user:alice", "token:12", "operator"); kept on each revision.
     actor: str = Field(default="service", max_length=200, pattern=NO_NUL_PATTERN)
+    # When ingest received the submission. A value sent earlier never replaces one sent later, whatever
+    # order the deliveries arrive in (an outbox retry may come after a newer correction).
+    sent_at: AwareDatetime | None = None
     rows: list[ObservationRow] = Field(max_length=100_000)
 
 

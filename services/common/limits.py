@@ -13,6 +13,15 @@ class _BodyTooLarge(Exception):
     pass
 
 
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replayed
+
+
 class BodySizeLimitMiddleware:
     """One limit for every route, except routes (by path ending) that take files and get their own."""
 
@@ -32,6 +41,7 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         max_bytes = self.limit_for(scope.get("path", ""))
+        declared = None
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
@@ -41,6 +51,14 @@ class BodySizeLimitMiddleware:
                 if declared > max_bytes:
                     await self._reject(max_bytes, scope, receive, send)
                     return
+        if declared is None and scope.get("method") in ("POST", "PUT", "PATCH"):
+            # A body of unknown length (chunked) is read up to the limit before the app sees it: an app
+            # that meets the limit half-way through reading says "could not parse", not 413.
+            buffered = await self._read_within(max_bytes, receive)
+            if buffered is None:
+                await self._reject(max_bytes, scope, receive, send)
+                return
+            receive = _replay(buffered, receive)
         received = 0
         started = False
 
@@ -65,6 +83,20 @@ class BodySizeLimitMiddleware:
             if started:
                 raise
             await self._reject(max_bytes, scope, receive, send)
+
+    @staticmethod
+    async def _read_within(max_bytes: int, receive: Receive) -> list[Message] | None:
+        messages, size = [], 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                return messages
+            size += len(message.get("body", b""))
+            if size > max_bytes:
+                return None
+            if not message.get("more_body", False):
+                return messages
 
     async def _reject(self, max_bytes: int, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(413, "payload-too-large", f"The request body is larger than {max_bytes} bytes.")

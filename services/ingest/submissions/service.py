@@ -290,6 +290,7 @@ def _delivery(submission: Submission) -> ObservationBatch:
         atomic=submission.atomic,
         strategy=ImportStrategy(submission.strategy),
         actor=submission.actor,
+        sent_at=submission.received_at,
     )
 
 

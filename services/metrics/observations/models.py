@@ -23,6 +23,8 @@ class Observation(MetricsTable, table=True):
     denominator: float | None = None
     comment: str | None = Field(default=None, sa_type=sa.Text)
     submission_id: str | None = Field(default=None, max_length=64)
+    # When the submission that set this value reached ingest: an older one arriving late does not win.
+    sent_at: dt.datetime | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 

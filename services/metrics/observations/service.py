@@ -196,18 +196,36 @@ def _existing(session: Session, candidates: list[_Candidate], *, lock: bool) -> 
     return found
 
 
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes for what was stored as UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def _plan(
     candidates: list[_Candidate],
     stored: dict[tuple[int, str, str], _Values],
     strategy: ImportStrategy,
     summary: ImportSummary,
-) -> list[_Change]:
+    sent_at: dt.datetime | None = None,
+    stamps: dict[tuple[int, str, str], dt.datetime] | None = None,
+) -> tuple[list[_Change], list[tuple[int, str, str]]]:
     """What the batch would change, row after row, counted into the summary; nothing is touched yet, so
-    a dry run or a refused atomic batch leaves the session clean."""
+    a dry run or a refused atomic batch leaves the session clean.
+
+    Also returns the values it confirms unchanged, whose "sent at" moves on all the same. A row sent
+    before the stored value was is ignored: the later one stands, whichever was delivered first."""
     state = stored  # advanced row by row; the caller passes a copy when it must not see the changes
+    stamps = {} if stamps is None else stamps
     changes: list[_Change] = []
+    confirmed: list[tuple[int, str, str]] = []
     for c in candidates:
         before = state.get(c.key)
+        stamp = stamps.get(c.key)
+        if sent_at is not None and stamp is not None and sent_at < stamp:
+            summary.ignored += 1
+            continue
+        if sent_at is not None:
+            stamps[c.key] = sent_at
         if strategy is ImportStrategy.delete:
             if before is None:
                 summary.ignored += 1
@@ -227,12 +245,13 @@ def _plan(
             after = c.applied_to(before)
             if after == before:
                 summary.unchanged += 1
+                confirmed.append(c.key)
                 continue
             summary.updated += 1
             change = _Change(RevisionKind.updated, c, before, after)
         state[c.key] = change.after
         changes.append(change)
-    return changes
+    return changes, confirmed
 
 
 def _write(
@@ -259,6 +278,7 @@ def _write(
                 denominator=after.denominator,
                 comment=after.comment,
                 submission_id=batch.delivery_id,
+                sent_at=batch.sent_at,
                 created_at=now,
                 updated_at=now,
             )
@@ -267,6 +287,7 @@ def _write(
             obs.value, obs.numerator, obs.denominator = after.value, after.numerator, after.denominator
             obs.comment = after.comment
             obs.submission_id = batch.delivery_id
+            obs.sent_at = batch.sent_at
             obs.updated_at = now
             session.add(obs)
         revisions.append(
@@ -342,14 +363,27 @@ def apply_batches(session: Session, batches: list[ObservationBatch], as_of: dt.d
     writing = any(applied for *_, applied in judged)
     rows = _existing(session, [c for *_, candidates, _ in judged for c in candidates], lock=writing)
     state: dict[tuple[int, str, str], _Values | None] = {k: _Values.of(obs) for k, obs in rows.items()}
+    stamps = {k: _aware(obs.sent_at) for k, obs in rows.items() if obs.sent_at is not None}
     now = utcnow()
     revisions: list[dict] = []
     deliveries: list[dict] = []
     for index, batch, summary, candidates, applied in judged:
         # A batch that will not be written plans on a copy, so later batches do not see its changes.
-        changes = _plan(candidates, state if applied else dict(state), batch.strategy, summary)
+        changes, confirmed = _plan(
+            candidates,
+            state if applied else dict(state),
+            batch.strategy,
+            summary,
+            batch.sent_at,
+            stamps if applied else dict(stamps),
+        )
         if applied:
             revisions += _write(session, changes, rows, batch, now)
+            if batch.sent_at is not None:
+                for key in confirmed:
+                    if key in rows:
+                        rows[key].sent_at = batch.sent_at
+                        session.add(rows[key])
             if any(change.after is None for change in changes):
                 # Deletes go out now: a later batch may create the same value again in this transaction.
                 session.flush()

@@ -1,4 +1,5 @@
-"""observation revisions: every change written to an observation, kept by metric, period and org unit
+"""observation revisions: every change written to an observation, kept by metric, period and org unit;
+when each value was sent
 
 Revision ID: 0002
 Revises: 0001
@@ -17,6 +18,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # When the value's submission reached ingest, so a late delivery of an older one does not win.
+    with op.batch_alter_table('observation', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+
     op.create_table('observation_revision',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('metric_id', sa.Integer(), nullable=False),
@@ -43,6 +48,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('observation', schema=None) as batch_op:
+        batch_op.drop_column('sent_at')
+
     with op.batch_alter_table('observation_revision', schema=None) as batch_op:
         batch_op.drop_index('ix_observation_revision_series')
 
