@@ -39,6 +39,7 @@ class GroupWorker(Generic[Item, Result]):
         self._weight = weight or (lambda _item: 1)
         self._max_weight = max_weight
         self._held: tuple[Item, asyncio.Future] | None = None
+        self._busy = False
         self._queue: asyncio.Queue[tuple[Item, asyncio.Future]] = asyncio.Queue()
         self._task: asyncio.Task | None = None
         # How well grouping works under the current load: items / groups is the mean group size.
@@ -51,6 +52,11 @@ class GroupWorker(Generic[Item, Result]):
         return self
 
     async def __aexit__(self, *_exc) -> None:
+        # Work already handed over gets a moment to be done before the worker stops.
+        for _ in range(200):
+            if self._queue.empty() and self._held is None and not self._busy:
+                break
+            await asyncio.sleep(0.01)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -68,6 +74,18 @@ class GroupWorker(Generic[Item, Result]):
         if not self.groups:
             return "idle"
         return f"{self.items / self.groups:.1f} per group, {1000 * self.busy_seconds / self.groups:.1f} ms"
+
+    def hand_over(self, item: Item) -> None:
+        """Queue work nobody waits for; a failure is logged (what it was for is recovered elsewhere)."""
+        if self._task is None or self._task.done():
+            raise RuntimeError(f"{self.name} is not running")
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        future.add_done_callback(self._log_failure)
+        self._queue.put_nowait((item, future))
+
+    def _log_failure(self, future: asyncio.Future) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            log.warning("%s: work handed over failed: %s", self.name, future.exception())
 
     async def do(self, item: Item) -> Result:
         if self._task is None or self._task.done():
@@ -95,11 +113,14 @@ class GroupWorker(Generic[Item, Result]):
             self.groups += 1
             self.items += len(group)
             started = time.perf_counter()
+            self._busy = True
             try:
                 outcomes = await self._handle([item for item, _ in group])
             except Exception as exc:  # noqa: BLE001 - each caller gets the failure; the worker lives on
                 log.exception("%s: a group of %d failed", self.name, len(group))
                 outcomes = [exc] * len(group)
+            finally:
+                self._busy = False
             self.busy_seconds += time.perf_counter() - started
             for (_, future), outcome in zip(group, outcomes, strict=True):
                 if future.done():

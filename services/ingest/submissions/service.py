@@ -261,7 +261,7 @@ async def _submit(
         await run_in_threadpool(_discard, db, submission_id)
         raise _atomic_refusal(summary)
     delivered = queued.model_copy(update={"status": ReceiptStatus.delivered, "summary": summary})
-    await pipeline.record_delivery(Delivered(submission_id, result, delivered))
+    pipeline.record_delivery(Delivered(submission_id, result, delivered))
     return Answer(201, delivered)
 
 
@@ -326,9 +326,22 @@ def _update(db: Database, submission_id: str, change: Callable[[Submission, Sess
             session.add(submission)
 
 
-def _record_delivery(db: Database, submission_id: str, result: BatchResult) -> None:
+def _record_delivery(db: Database, submission_id: str, result: BatchResult, receipt: SubmissionReceipt | None) -> None:
     with db.session() as session:
-        mark_delivered(session, submission_id, result, None)
+        mark_delivered(session, submission_id, result, receipt)
+
+
+def _answer_never_recorded(submission: Submission, result: BatchResult) -> SubmissionReceipt | None:
+    """The delivered receipt, when the request that stored this submission recorded no outcome at all.
+
+    Its process stopped after storing: either before answering (the client heard nothing) or after
+    answering 201 (the record was still queued). Either way the delivered receipt is the first answer
+    a replay of the key should get."""
+    if submission.attempts != 0 or submission.http_status != 202:
+        return None
+    queued = SubmissionReceipt.model_validate(submission.receipt)
+    summary = remap(result.summary, submission.source_rows, submission.parse_rejected)
+    return queued.model_copy(update={"status": ReceiptStatus.delivered, "summary": summary})
 
 
 def _record_failure(db: Database, submission_id: str, error: str) -> None:
@@ -391,7 +404,8 @@ async def drain_outbox(db: Database, metrics: MetricsClient, limit: int = 50) ->
             await run_in_threadpool(_record_refusal, db, submission.id, DeliveryStatus.rejected, reason, result)
             continue
         # The first answer stays what the client was told; the outcome is kept beside it.
-        await run_in_threadpool(_record_delivery, db, submission.id, result)
+        receipt = _answer_never_recorded(submission, result)
+        await run_in_threadpool(_record_delivery, db, submission.id, result, receipt)
         delivered += 1
     return delivered
 
