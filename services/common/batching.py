@@ -52,7 +52,7 @@ class GroupWorker(Generic[Item, Result]):
         return self
 
     async def __aexit__(self, *_exc) -> None:
-        # Work already handed over gets a moment to be done before the worker stops.
+        # Work already queued gets a moment to be done before the worker stops.
         for _ in range(200):
             if self._queue.empty() and self._held is None and not self._busy:
                 break
@@ -74,18 +74,6 @@ class GroupWorker(Generic[Item, Result]):
         if not self.groups:
             return "idle"
         return f"{self.items / self.groups:.1f} per group, {1000 * self.busy_seconds / self.groups:.1f} ms"
-
-    def hand_over(self, item: Item) -> None:
-        """Queue work nobody waits for; a failure is logged (what it was for is recovered elsewhere)."""
-        if self._task is None or self._task.done():
-            raise RuntimeError(f"{self.name} is not running")
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
-        future.add_done_callback(self._log_failure)
-        self._queue.put_nowait((item, future))
-
-    def _log_failure(self, future: asyncio.Future) -> None:
-        if not future.cancelled() and future.exception() is not None:
-            log.warning("%s: work handed over failed: %s", self.name, future.exception())
 
     async def do(self, item: Item) -> Result:
         if self._task is None or self._task.done():

@@ -68,10 +68,9 @@ class SubmissionPipeline:
     async def deliver(self, batch: ObservationBatch) -> BatchResult:
         return await self._deliveries.do(batch)
 
-    def record_delivery(self, delivered: Delivered) -> None:
-        """Recorded with the next group of writes; the answer does not wait for it. Should the process
-        stop first, the outbox delivers again, metrics answers from memory, and the record is made then."""
-        self._writes.hand_over(delivered)
+    async def record_delivery(self, delivered: Delivered) -> None:
+        # Awaited: once a client has its answer, reading the submission back must show it delivered.
+        await self._writes.do(delivered)
 
     async def _write_group(self, items: list[_Store | Delivered]) -> list[Outcome]:
         return await run_in_threadpool(self._write_all, items)

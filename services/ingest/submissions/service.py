@@ -261,7 +261,7 @@ async def _submit(
         await run_in_threadpool(_discard, db, submission_id)
         raise _atomic_refusal(summary)
     delivered = queued.model_copy(update={"status": ReceiptStatus.delivered, "summary": summary})
-    pipeline.record_delivery(Delivered(submission_id, result, delivered))
+    await pipeline.record_delivery(Delivered(submission_id, result, delivered))
     return Answer(201, delivered)
 
 
@@ -334,9 +334,8 @@ def _record_delivery(db: Database, submission_id: str, result: BatchResult, rece
 def _answer_never_recorded(submission: Submission, result: BatchResult) -> SubmissionReceipt | None:
     """The delivered receipt, when the request that stored this submission recorded no outcome at all.
 
-    Its process stopped after storing: either before answering (the client heard nothing) or after
-    answering 201 (the record was still queued). Either way the delivered receipt is the first answer
-    a replay of the key should get."""
+    Its process stopped after storing and before answering, so the client heard nothing: the delivered
+    receipt is the first answer a replay of the key should get."""
     if submission.attempts != 0 or submission.http_status != 202:
         return None
     queued = SubmissionReceipt.model_validate(submission.receipt)
