@@ -264,8 +264,9 @@ def main() -> int:
     trouble = [line for line in app_log if re.search(r"error|traceback|locked|warning", line, re.I)]
     print(f"app log: {len(trouble)} error/warning lines" + "".join(f"\n  {line}" for line in trouble[:5]))
 
-    failed = [n for n in ("ingest POST", "ingest POST, split", "scorecard GET") if results[n]["errors"] > MAX_ERROR_RATE * max(
-        results[n]["requests"], 1) or results[n]["requests"] == 0]
+    scenarios = ("ingest POST", "ingest POST, split", "scorecard GET")
+    failed = [n for n in scenarios if results[n]["errors"] > MAX_ERROR_RATE * max(results[n]["requests"], 1)
+              or results[n]["requests"] == 0]
     if failed:
         print(f"\nFAILED: more than {MAX_ERROR_RATE:.0%} errors in {', '.join(failed)}", file=sys.stderr)
     if stored < ingest["sent"] + split["sent"]:

@@ -8,15 +8,8 @@ import os
 import pytest
 
 from tests.conftest import DatabaseSet
-from tests.reliability.harness import (
-    answer_problems,
-    build_city,
-    compare,
-    expected_from,
-    run_load,
-    running_services,
-    stored_state,
-)
+from tests.reliability.checks import answer_problems, compare, expected_from, stored_state
+from tests.reliability.harness import build_city, run_load, running_services
 
 SUBMITTERS = 50
 LOAD_SECONDS = float(os.environ.get("CITYSTAT_LOAD_SECONDS", "60"))

@@ -14,19 +14,16 @@ from sqlmodel import func, select
 from services.common.db import Database
 from services.metrics.observations.models import ObservationDelivery
 from tests.conftest import DatabaseSet
+from tests.reliability.checks import answer_problems, compare, expected_from, stored_state
 from tests.reliability.harness import (
     Client,
     LoadRun,
     Mix,
     Sent,
     ServiceProcesses,
-    answer_problems,
     build_city,
-    compare,
-    expected_from,
     run_load,
     running_services,
-    stored_state,
 )
 
 SYSTEMS = 8

@@ -12,18 +12,8 @@ import pytest
 from services.common.db import Database
 from tests.conftest import DatabaseSet
 from tests.factories import make_department, make_metric, make_token
-from tests.reliability.harness import (
-    HealthWatch,
-    Mix,
-    ServiceProcesses,
-    answer_problems,
-    build_city,
-    compare,
-    expected_from,
-    run_load,
-    running_services,
-    stored_state,
-)
+from tests.reliability.checks import answer_problems, compare, expected_from, stored_state
+from tests.reliability.harness import HealthWatch, Mix, ServiceProcesses, build_city, run_load, running_services
 
 SUBMITTERS = 12
 # Systems that pause between requests, so the backlog an outage leaves stays one the outbox drains in a minute.
