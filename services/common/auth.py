@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie
 
-from services.common.errors import Forbidden, Unauthorized
+from services.common.errors import Forbidden
 from services.common.settings import Settings
 
 SESSION_COOKIE = "citystat_session"
@@ -205,22 +205,8 @@ def session_principal(request: Request) -> Principal | None:
     return read_session(request, request.cookies.get(SESSION_COOKIE))
 
 
-def require_staff(request: Request, cookie: Annotated[str | None, Depends(session_cookie)]) -> Principal:
-    principal = read_session(request, cookie)
-    if principal is None:
-        raise Unauthorized("Sign in first: this needs a staff session.")
-    return principal
-
-
-def require_admin(principal: Annotated[Principal, Depends(require_staff)]) -> Principal:
-    if principal.role is not Role.admin:
-        raise Forbidden("Only an administrator may do this.")
-    return principal
-
-
 OptionalStaff = Annotated[Principal | None, Depends(session_principal)]
-StaffPrincipal = Annotated[Principal, Depends(require_staff)]
-AdminPrincipal = Annotated[Principal, Depends(require_admin)]
 
 # What the route walk accepts as "this route checks who is calling".
-AUTH_DEPENDENCIES: set[Any] = {session_principal, require_staff, require_admin}
+# Each service adds its own guards (ingest: tokens and staff; metrics: the internal caller).
+AUTH_DEPENDENCIES: set[Any] = {session_principal}
