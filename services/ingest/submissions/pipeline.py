@@ -252,41 +252,6 @@ def audit_outcome(session: Session, submission: Submission, action: str, outcome
     )
 
 
-def mark_delivered(
-    session: Session, submission_id: str, result: BatchResult, receipt: SubmissionReceipt | None
-) -> None:
-    submission = session.get(Submission, submission_id)
-    if submission is not None:
-        _mark_delivered(session, submission, result, receipt)
-
-
-def _mark_delivered(
-    session: Session, submission: Submission, result: BatchResult, receipt: SubmissionReceipt | None
-) -> None:
-    if receipt is not None:
-        submission.http_status = 201
-        submission.receipt = receipt.model_dump(mode="json")
-    if submission.delivery_status != DeliveryStatus.pending:
-        # The outbox and the request both delivered it; metrics answered both the same, once is enough.
-        session.add(submission)
-        return
-    submission.delivery_status = DeliveryStatus.delivered
-    submission.delivered_at = utcnow()
-    submission.attempts += 1
-    submission.delivery_result = result.model_dump(mode="json")
-    session.add(submission)
-    summary = result.summary
-    audit_outcome(
-        session,
-        submission,
-        "submission.applied",
-        "ok",
-        {
-            "accepted": summary.accepted,
-            "updated": summary.updated,
-            "unchanged": summary.unchanged,
-            "ignored": summary.ignored,
-            "deleted": summary.deleted,
-            "rejected": len(summary.rejected) + len(submission.parse_rejected or []),
-        },
-    )
+def mark_delivered(session: Session, delivered: Delivered) -> None:
+    """One delivery, as the outbox finishes it: the same statements as a group's."""
+    _record_all(session, [delivered])

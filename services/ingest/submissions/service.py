@@ -328,7 +328,7 @@ def _update(db: Database, submission_id: str, change: Callable[[Submission, Sess
 
 def _record_delivery(db: Database, submission_id: str, result: BatchResult, receipt: SubmissionReceipt | None) -> None:
     with db.session() as session:
-        mark_delivered(session, submission_id, result, receipt)
+        mark_delivered(session, Delivered(submission_id, result, receipt))
 
 
 def _answer_never_recorded(submission: Submission, result: BatchResult) -> SubmissionReceipt | None:
