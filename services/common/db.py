@@ -36,7 +36,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A writer takes the lock up front: a deferred BEGIN that later upgrades to a writer fails at once with
+    # "database is locked" when another process wrote meanwhile, instead of waiting out busy_timeout.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_writer") else "BEGIN")
 
 
 def create_db_engine(url: str, *, pooled: bool = True) -> Engine:
@@ -65,11 +67,13 @@ class Database:
         self.engine = create_db_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._write_lock = threading.Lock()
+        self._writer_engine = self.engine.execution_options(sqlite_writer=True) if self.is_sqlite else self.engine
 
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:
         guard = self._write_lock if (write and self.is_sqlite) else nullcontext()
-        with guard, Session(self.engine, expire_on_commit=False) as session:
+        engine = self._writer_engine if write else self.engine
+        with guard, Session(engine, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
