@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -27,6 +28,8 @@ token_app = typer.Typer(help="Department API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+library_app = typer.Typer(help="The library of other jurisdictions' measures.", no_args_is_help=True)
+app.add_typer(library_app, name="library")
 err = Console(stderr=True)
 
 
@@ -170,8 +173,8 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id, a
 def user_create(
     username: Annotated[str, typer.Option(help="Sign-in name: lower case letters, digits, '.', '_' or '-'")],
     name: Annotated[str, typer.Option(help="Display name")],
-    role: Annotated[str, typer.Option(help="admin, analyst, liaison or viewer")],
-    department: Annotated[str | None, typer.Option(help="A liaison's department; a viewer's scope")] = None,
+    role: Annotated[str, typer.Option(help="admin, analyst, head, liaison or viewer")],
+    department: Annotated[str | None, typer.Option(help="A liaison's or head's department; a viewer's scope")] = None,
     password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input")] = False,
 ) -> None:
     """Create a staff account (the first administrator starts here)."""
@@ -214,6 +217,49 @@ def user_create(
     finally:
         db.dispose()
     err.print(f"user {user.username} ({user.role}) created")
+
+
+@library_app.command("import")
+def library_import(
+    path: Annotated[
+        Path | None, typer.Argument(help="The measures CSV (default: San Francisco's, in the shared data)")
+    ] = None,
+) -> None:
+    """Import San Francisco's citywide performance measures; a measure already imported is updated."""
+    from rich.markup import escape
+
+    from services.common.errors import CityStatError
+    from services.metrics.library.service import import_library
+    from services.metrics.library.source import SF_MEASURES_PATH
+
+    path = path or SF_MEASURES_PATH
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        err.print(f"[red]{escape(str(path))}: {escape(exc.strerror or str(exc))}[/red]")
+        raise typer.Exit(code=1) from None
+    db = Database(Settings().metrics_database_url)
+    try:
+        with Progress(console=err, transient=True) as bar, db.session() as session:
+            task = bar.add_task(f"importing {escape(path.name)}", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            summary = import_library(session, data, OPERATOR, path.name, progress=progress)
+    except CityStatError as exc:
+        err.print(f"[red]{escape(str(path))}: {escape(exc.detail)}[/red]")
+        for item in exc.errors or []:
+            err.print(f"[red]  {escape(str(item.get('field')))}: {escape(str(item.get('reason')))}[/red]")
+        raise typer.Exit(code=1) from None
+    finally:
+        db.dispose()
+    typer.echo(
+        f"imported {summary.imported}, updated {summary.updated}, rejected {len(summary.rejected)} "
+        f"of {summary.rows} rows"
+    )
+    for rejection in summary.rejected:
+        typer.echo(f"row {rejection.row}, {rejection.field}: {rejection.reason}")
 
 
 if __name__ == "__main__":

@@ -10,8 +10,9 @@ from sqlmodel import Session
 from services.common.db import Database
 from services.common.periods import Period
 from services.ingest.tokens.service import create_token
-from services.metrics.definitions.models import Direction, Metric, MetricBase, MetricKind, TargetBase
-from services.metrics.definitions.service import add_target, create_metric
+from services.metrics.definitions.lifecycle import create_metric
+from services.metrics.definitions.models import Direction, Metric, MetricBase, MetricKind, MetricState, TargetBase
+from services.metrics.definitions.service import add_target
 from services.metrics.departments.models import Department
 from services.metrics.departments.service import create_department
 from services.metrics.observations.models import Observation
@@ -38,8 +39,9 @@ def make_metric(session: Session, department: Department, **overrides) -> Metric
         "min_value": 0.0,
         "max_value": 1.0,
     }
+    state = overrides.pop("state", MetricState.active)
     values.update(overrides)
-    return create_metric(session, department, MetricBase(**values))
+    return create_metric(session, department, MetricBase(**values), state=state)
 
 
 def make_target(

@@ -7,6 +7,7 @@ and listed, so one run shows every leak at once."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import uuid
 from collections.abc import Callable
@@ -20,7 +21,11 @@ from services.common.auth import SESSION_COOKIE, Role, session_principal
 from services.ingest.accounts.models import StaffUser
 from services.ingest.submissions.models import Submission
 from services.ingest.tokens.models import ApiToken
+from services.metrics.annotations.models import Annotation
+from services.metrics.definitions.models import Metric
+from services.metrics.library.models import LibraryImport, LibraryMeasure
 from services.metrics.observations.models import Observation, ObservationRevision
+from services.metrics.priorities.models import MetricPriority, Priority
 from tests.factories import DEFAULT_PASSWORD, make_department, make_metric, make_target, make_token, make_user
 from tests.test_route_auth import PUBLIC, _routes
 
@@ -44,6 +49,7 @@ WHO = [
     Who("API token of A", "token", reads_a=True),
     Who("viewer of A", "user", reads_a=True),
     Who("liaison of A", "user", reads_a=True),
+    Who("head of A", "user", reads_a=True),
     Who("citywide viewer", "user", reads_a=True, reads_b=True),
     Who("analyst", "user", reads_a=True, reads_b=True, writes_b=True),
     Who("admin", "user", admin=True, reads_a=True, reads_b=True, writes_b=True),
@@ -51,6 +57,7 @@ WHO = [
 ROLES = {
     "viewer of A": ("viewer", A),
     "liaison of A": ("liaison", A),
+    "head of A": ("head", A),
     "citywide viewer": ("viewer", None),
     "analyst": ("analyst", None),
     "admin": ("admin", None),
@@ -64,6 +71,10 @@ class World:
     submission_b: str
     target_user: int
     victim_token: int
+    target_b: int  # the target of B's unpublished metric
+    note_b: int  # an annotation on it
+    library_import: int
+    library_measure: int
 
 
 @dataclass(frozen=True)
@@ -135,6 +146,38 @@ def internal_only(_who: Who) -> int:
     return 401
 
 
+def office_changes_b(status: int) -> Callable[[Who], int]:
+    """A change to B's unpublished metric: the performance office may; B's readers learn they may not;
+    everyone else cannot tell it from a metric that is not there. Metrics knows no API tokens."""
+
+    def expect(who: Who) -> int:
+        if who.kind != "user":
+            return 401
+        return status if who.writes_b else 403 if who.reads_b else 404
+
+    return expect
+
+
+def signed_in_to_metrics(status: int) -> Callable[[Who], int]:
+    # Metrics knows staff sessions only: a department system's token is as good as no credential there.
+    return lambda who: status if who.kind == "user" else 401
+
+
+def office_only(status: int) -> Callable[[Who], int]:
+    """Citywide definitions (priorities, key marks, links): the performance office, before any lookup."""
+    return lambda who: 401 if who.kind != "user" else status if who.writes_b else 403
+
+
+def discussed_with_b(status: int) -> Callable[[Who], int]:
+    # B's discussion is for those who read B; writing in it also takes a right to write B.
+    return lambda who: 401 if who.kind != "user" else status if who.reads_b else 404
+
+
+def first_office_member(status: int, then: int) -> Callable[[Who], int]:
+    # The analyst removes it; the administrator, after, finds nothing left to remove.
+    return lambda who: 401 if who.kind != "user" else (status if not who.admin else then) if who.writes_b else 403
+
+
 def shows(text: str, when: Callable[[Who], bool]) -> Callable[[Who, httpx.Response], str | None]:
     """The answer names `text` exactly when `when(who)`: hidden from those who may not, shown to those who may."""
 
@@ -202,6 +245,25 @@ M = "/api/metrics"
 READER_OF_B = lambda who: who.reads_b and who.kind == "user"  # noqa: E731 - reads better in the table
 READER_OF_A = lambda who: who.reads_a and who.kind == "user"  # noqa: E731
 NEW_USER = {"display_name": "Made by the matrix", "password": "long enough password", "role": "viewer"}
+LIBRARY_CSV = (
+    b"Dept,Department,KPI_CODE,Performance Measure,Performance Pattern,Unit of Measure,"
+    b"FY 2013 Total Actual Data,FY 2013 Total Target Data\r\n"
+    b"MTX,MATRIX,MTX.1,Requests closed,Above target is positive,Number,10,12\r\n"
+)
+NEW_METRIC = {
+    "department": B,
+    "name": "Made by the matrix",
+    "unit": "count",
+    "kind": "output",
+    "direction": "higher_is_better",
+    "frequency": "month",
+}
+
+
+def new_target() -> dict:
+    start = dt.date(2018, 1, 1) + dt.timedelta(days=next(_names))
+    return {"value": 0.9, "effective_from": start.isoformat(), "set_by": "matrix", "reason": "matrix"}
+
 
 CASES = [
     # B's unpublished metric and everything under it: 404 for whoever may not read B, like a metric that is not there.
@@ -428,6 +490,283 @@ CASES = [
         internal_only,
         writes=True,
     ),
+    # The catalogue: definitions, targets, priorities and org units.
+    Case(
+        "draft a metric for B",
+        ("metrics", "POST", "/metrics"),
+        lambda w: {"url": f"{M}/metrics", "json": {**NEW_METRIC, "key": f"dpb.made_{next(_names)}"}},
+        office_only(201),
+        writes=True,
+    ),
+    Case(
+        "change B's unpublished metric",
+        ("metrics", "PATCH", "/metrics/{key}"),
+        lambda w: {"url": f"{M}/metrics/dpb.hidden", "json": {"owner": f"owner {next(_names)}", "reason": "matrix"}},
+        office_changes_b(200),
+        writes=True,
+        same_as_missing=lambda w: {"url": f"{M}/metrics/dpb.absent", "json": {"owner": "x", "reason": "matrix"}},
+    ),
+    Case(
+        "move B's unpublished metric",
+        ("metrics", "POST", "/metrics/{key}/transitions"),
+        # active -> draft is never allowed, so the answer is the same for every caller who may see the metric.
+        lambda w: {"url": f"{M}/metrics/dpb.hidden/transitions", "json": {"to": "draft"}},
+        discussed_with_b(422),
+        writes=True,
+    ),
+    Case(
+        "its versions",
+        ("metrics", "GET", "/metrics/{key}/versions"),
+        get(f"{M}/metrics/dpb.hidden/versions"),
+        read_b_in_metrics,
+        check=has_items,
+        same_as_missing=get(f"{M}/metrics/dpb.absent/versions"),
+    ),
+    Case(
+        "its discussion",
+        ("metrics", "GET", "/metrics/{key}/comments"),
+        get(f"{M}/metrics/dpb.hidden/comments"),
+        discussed_with_b(200),
+    ),
+    Case(
+        "say something in its discussion",
+        ("metrics", "POST", "/metrics/{key}/comments"),
+        lambda w: {"url": f"{M}/metrics/dpb.hidden/comments", "json": {"body": "from the matrix"}},
+        office_changes_b(201),
+        writes=True,
+    ),
+    Case(
+        "set its target",
+        ("metrics", "POST", "/metrics/{key}/targets"),
+        lambda w: {"url": f"{M}/metrics/dpb.hidden/targets", "json": new_target()},
+        office_only(201),
+        writes=True,
+    ),
+    Case(
+        "correct its target",
+        ("metrics", "PATCH", "/metrics/{key}/targets/{target_id}"),
+        lambda w: {"url": f"{M}/metrics/dpb.hidden/targets/{w.target_b}", "json": {"value": 0.91, "reason": "m"}},
+        office_only(200),
+        writes=True,
+    ),
+    Case(
+        "its targets' history",
+        ("metrics", "GET", "/metrics/{key}/targets/history"),
+        get(f"{M}/metrics/dpb.hidden/targets/history"),
+        read_b_in_metrics,
+        same_as_missing=get(f"{M}/metrics/dpb.absent/targets/history"),
+    ),
+    Case(
+        "its annotations",
+        ("metrics", "GET", "/metrics/{key}/annotations"),
+        get(f"{M}/metrics/dpb.hidden/annotations"),
+        read_b_in_metrics,
+        check=has_items,
+        same_as_missing=get(f"{M}/metrics/dpb.absent/annotations"),
+    ),
+    Case(
+        "annotate it",
+        ("metrics", "POST", "/metrics/{key}/annotations"),
+        lambda w: {
+            "url": f"{M}/metrics/dpb.hidden/annotations",
+            "json": {"period": PERIOD, "kind": "context", "body": "from the matrix"},
+        },
+        office_changes_b(201),
+        writes=True,
+    ),
+    Case(
+        "reply to its annotation",
+        ("metrics", "POST", "/metrics/{key}/annotations/{annotation_id}/replies"),
+        lambda w: {"url": f"{M}/metrics/dpb.hidden/annotations/{w.note_b}/replies", "json": {"body": "a reply"}},
+        office_changes_b(201),
+        writes=True,
+    ),
+    Case(
+        "B's annotations listed",
+        ("metrics", "GET", "/annotations"),
+        get(f"{M}/annotations", department=B),
+        signed_in_to_metrics(200),
+        check=shows("matrix note", READER_OF_B),
+    ),
+    Case(
+        "its roll-ups",
+        ("metrics", "GET", "/metrics/{key}/rollups"),
+        get(f"{M}/metrics/dpb.hidden/rollups", to="quarter", partial="true"),
+        read_b_in_metrics,
+        check=has_items,
+        same_as_missing=get(f"{M}/metrics/dpb.absent/rollups", to="quarter", partial="true"),
+    ),
+    Case(
+        "its org units' values",
+        ("metrics", "GET", "/metrics/{key}/observations/{period}/org-units"),
+        get(f"{M}/metrics/dpb.hidden/observations/{PERIOD}/org-units"),
+        read_b_in_metrics,
+        same_as_missing=get(f"{M}/metrics/dpb.absent/observations/{PERIOD}/org-units"),
+    ),
+    Case(
+        "its schedule",
+        ("metrics", "GET", "/metrics/{key}/schedule"),
+        get(f"{M}/metrics/dpb.hidden/schedule"),
+        read_b_in_metrics,
+        check=has_items,
+        same_as_missing=get(f"{M}/metrics/dpb.absent/schedule"),
+    ),
+    Case(
+        "B's completeness",
+        ("metrics", "GET", "/completeness"),
+        get(f"{M}/completeness", department=B),
+        public_read,
+        check=shows("dpb.hidden", READER_OF_B),
+    ),
+    Case(
+        "B's stale metrics",
+        ("metrics", "GET", "/stale-metrics"),
+        get(f"{M}/stale-metrics", department=B),
+        public_read,
+        check=shows("dpb.stale", READER_OF_B),
+    ),
+    Case(
+        "all stale metrics",
+        ("metrics", "GET", "/stale-metrics"),
+        get(f"{M}/stale-metrics", limit=500),
+        public_read,
+        check=shows("dpb.stale", READER_OF_B),
+    ),
+    Case(
+        "import a library",
+        ("metrics", "POST", "/library/imports"),
+        lambda w: {"url": f"{M}/library/imports", "content": LIBRARY_CSV, "headers": {"Content-Type": "text/csv"}},
+        office_only(201),
+        writes=True,
+    ),
+    Case(
+        "library imports",
+        ("metrics", "GET", "/library/imports"),
+        get(f"{M}/library/imports"),
+        signed_in_to_metrics(200),
+    ),
+    Case(
+        "a library import",
+        ("metrics", "GET", "/library/imports/{import_id}"),
+        get(lambda w: f"{M}/library/imports/{w.library_import}"),
+        signed_in_to_metrics(200),
+    ),
+    Case(
+        "library measures",
+        ("metrics", "GET", "/library/measures"),
+        get(f"{M}/library/measures"),
+        signed_in_to_metrics(200),
+    ),
+    Case(
+        "a library measure",
+        ("metrics", "GET", "/library/measures/{measure_id}"),
+        get(lambda w: f"{M}/library/measures/{w.library_measure}"),
+        signed_in_to_metrics(200),
+    ),
+    Case(
+        "adopt it into B",
+        ("metrics", "POST", "/library/measures/{measure_id}/adopt"),
+        lambda w: {
+            "url": f"{M}/library/measures/{w.library_measure}/adopt",
+            "json": {"department": B, "key": f"dpb.adopted_{next(_names)}", "frequency": "month", "kind": "output"},
+        },
+        office_only(201),
+        writes=True,
+    ),
+    Case(
+        "B's most improved",
+        ("metrics", "GET", "/performance/most-improved"),
+        get(f"{M}/performance/most-improved", department=B, period=PERIOD),
+        public_read,
+        check=shows("dpb.hidden", READER_OF_B),
+    ),
+    Case(
+        "B's approvals",
+        ("metrics", "GET", "/departments/{code}/approvals"),
+        get(f"{M}/departments/{B}/approvals"),
+        public_read,
+    ),
+    Case(
+        "B's lock for a month",
+        ("metrics", "GET", "/departments/{code}/periods/{period}/lock"),
+        get(f"{M}/departments/{B}/periods/{PERIOD}/lock"),
+        public_read,
+        check=shows("dpb.hidden", READER_OF_B),
+    ),
+    Case(
+        "approve B's month",
+        ("metrics", "POST", "/departments/{code}/approvals"),
+        # Only B's head or the performance office may; the analyst approves, the administrator then finds it done.
+        lambda w: {"url": f"{M}/departments/{B}/approvals", "json": {"period": PERIOD}},
+        first_office_member(201, then=409),
+        writes=True,
+    ),
+    Case("priorities", ("metrics", "GET", "/priorities"), get(f"{M}/priorities"), public_read, check=has_items),
+    Case(
+        "a priority with B's unpublished metric",
+        ("metrics", "GET", "/priorities/{code}"),
+        get(f"{M}/priorities/matrix"),
+        public_read,
+        check=shows("dpb.hidden", READER_OF_B),
+    ),
+    Case(
+        "create a priority",
+        ("metrics", "POST", "/priorities"),
+        lambda w: {"url": f"{M}/priorities", "json": {"code": f"made_{next(_names)}", "name": "Made"}},
+        office_only(201),
+        writes=True,
+    ),
+    Case(
+        "rename a priority",
+        ("metrics", "PATCH", "/priorities/{code}"),
+        lambda w: {"url": f"{M}/priorities/matrix", "json": {"name": "Renamed"}},
+        office_only(200),
+        writes=True,
+    ),
+    Case(
+        "mark B's metric key",
+        ("metrics", "PUT", "/priorities/{code}/metrics/{key}"),
+        lambda w: {"url": f"{M}/priorities/matrix/metrics/dpb.hidden", "json": {"is_key": True}},
+        office_only(204),
+        writes=True,
+    ),
+    Case(
+        "link B's output to B's outcome",
+        ("metrics", "PUT", "/metrics/{key}/drives/{outcome}"),
+        lambda w: {"url": f"{M}/metrics/dpb.hidden/drives/dpb.outcome"},
+        office_only(204),
+        writes=True,
+    ),
+    Case(
+        "unlink it",
+        ("metrics", "DELETE", "/metrics/{key}/drives/{outcome}"),
+        lambda w: {"url": f"{M}/metrics/dpb.hidden/drives/dpb.outcome"},
+        first_office_member(204, then=404),
+        writes=True,
+    ),
+    Case(
+        "unalign B's metric",
+        ("metrics", "DELETE", "/priorities/{code}/metrics/{key}"),
+        lambda w: {"url": f"{M}/priorities/matrix/metrics/dpb.hidden"},
+        first_office_member(204, then=404),
+        writes=True,
+    ),
+    Case(
+        "B's org units",
+        ("metrics", "GET", "/departments/{code}/org-units"),
+        get(f"{M}/departments/{B}/org-units"),
+        public_read,
+    ),
+    Case(
+        "add an org unit to B",
+        ("metrics", "POST", "/departments/{code}/org-units"),
+        lambda w: {
+            "url": f"{M}/departments/{B}/org-units",
+            "json": {"code": f"U{next(_names)}", "name": "Yard", "kind": "yard"},
+        },
+        office_only(201),
+        writes=True,
+    ),
     # Anyone signed in; sign-out last, as it ends the session it is sent with.
     Case("who am I", ("ingest", "GET", "/auth/me"), get("/api/ingest/auth/me"), signed_in(200)),
     Case("sign out", ("ingest", "POST", "/auth/logout"), lambda w: {"url": "/api/ingest/auth/logout"}, signed_in(204)),
@@ -482,7 +821,38 @@ def world(client, metrics_db, ingest_db) -> World:
         make_metric(s, a, key="dpa.pub")
         make_metric(s, a, key="dpa.hidden", is_published=False)
         make_metric(s, b, key="dpb.pub")
-        make_target(s, make_metric(s, b, key="dpb.hidden", is_published=False), 0.9, 0.05)
+        target_b = make_target(s, make_metric(s, b, key="dpb.hidden", is_published=False), 0.9, 0.05).id
+        make_metric(s, b, key="dpb.outcome", kind="outcome", is_published=False)
+        make_metric(s, b, key="dpb.stale", first_period="2017-01", is_published=False)
+        matrix = Priority(code="matrix", name="Matrix")
+        hidden_id = s.exec(select(Metric.id).where(Metric.key == "dpb.hidden")).one()
+        note = Annotation(metric_id=hidden_id, period=PERIOD, kind="context", body="matrix note", actor="operator")
+        s.add_all([matrix, note])
+        s.flush()
+        note_b = note.id
+        s.add(
+            MetricPriority(
+                metric_id=s.exec(select(Metric.id).where(Metric.key == "dpb.hidden")).one(), priority_id=matrix.id
+            )
+        )
+        imported = LibraryImport(source="matrix", rows=1, imported=1, actor="operator")
+        s.add(imported)
+        s.flush()
+        measure = LibraryMeasure(
+            source="matrix",
+            source_code="M.1",
+            source_row=2,
+            jurisdiction="Elsewhere",
+            department_code="X",
+            department_name="X",
+            name="A measure",
+            unit="count",
+            direction="higher_is_better",
+            import_id=imported.id,
+        )
+        s.add(measure)
+        s.flush()
+        library = (imported.id, measure.id)
     token_a, token_b = make_token(ingest_db, A), make_token(ingest_db, B)
     # Through the front door, so B's hidden metric has observations, revisions and a submission behind them.
     submission_b = _deliver(client, token_b, [("dpb.hidden", 0.5), ("dpb.pub", 0.5)])
@@ -497,7 +867,7 @@ def world(client, metrics_db, ingest_db) -> World:
         make_user(ingest_db, username, role, department)
         headers[name] = _sign_in(client, username)
     target = make_user(ingest_db, f"matrix-target-{next(_names)}", "viewer", A)
-    return World(headers, submission_a, submission_b, target, victim_id)
+    return World(headers, submission_a, submission_b, target, victim_id, target_b, note_b, *library)
 
 
 def _run(client, world: World, who: Who, case: Case) -> httpx.Response:

@@ -9,7 +9,7 @@ import { h, showContent, showError, showLoading } from "./ui.js";
 
 const content = document.getElementById("content");
 const when = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
-const ROLES = ["liaison", "analyst", "viewer", "admin"];
+const ROLES = ["liaison", "head", "analyst", "viewer", "admin"];
 
 const state = { me: null, departments: [], users: [], tokens: [], tokenFilter: "", auditFilter: "" };
 
@@ -61,7 +61,7 @@ function userRow(user) {
     h("th", { scope: "row" }, user.username),
     h("td", {}, user.display_name),
     h("td", { class: "role" }, ROLE_LABELS[user.role] || user.role),
-    h("td", { class: "department" }, user.department || (user.role === "liaison" ? "—" : "Citywide")),
+    h("td", { class: "department" }, user.department || (["liaison", "head"].includes(user.role) ? "—" : "Citywide")),
     h("td", { class: user.active ? "state-active" : "state-inactive" }, user.active ? "Active" : "Deactivated"),
     h("td", {}, stamp(user.last_login_at)),
     h("td", {}, h("div", { class: "actions" }, edit, reset, self ? null : toggle)));

@@ -139,7 +139,7 @@ export function idempotencyKey() {
 }
 
 /** All pages of a list endpoint, concatenated; other fields (period, as_of) from page one. */
-async function getAll(path, params = {}) {
+export async function getAll(path, params = {}) {
   const first = await getJSON(path, { ...params, limit: PAGE_SIZE, offset: 0 });
   const items = [...first.items];
   while (items.length < first.total) {

@@ -2,10 +2,13 @@
 // series charted against its target history, the current status and the methodology.
 
 import { api } from "./api.js";
-import { seriesChart } from "./chart.js";
-import { changeVerdict, DIRECTION_LABELS, FREQUENCY_LABELS, formatChange, formatTolerance, formatValue, targetRule,
+import { chartLayers, chartLegend, seriesChart } from "./chart.js";
+import { changeVerdict, DIRECTION_LABELS, formatChange, formatTolerance, formatValue, FREQUENCY_LABELS, targetRule,
   UNIT_LABELS } from "./format.js";
 import { dataTable, targetTable } from "./metric-tables.js";
+import { notesByPeriod, notesSection } from "./notes.js";
+import { performanceApi } from "./performance-api.js";
+import { groupedSignals, summarySentences } from "./performance-summary.js";
 import { formatPeriod } from "./periods.js";
 import { departmentSeries } from "./series.js";
 import { h, pageHref, param, showContent, showError, showLoading, statusBadge } from "./ui.js";
@@ -14,7 +17,14 @@ import { canWrite, currentUser } from "./session.js";
 
 const content = document.getElementById("content");
 
-function statusPanel(metric, perf) {
+/** Whether the period's value is approved: the performance's word, else the observation's; null if unknown. */
+function approvalOf(perf, current) {
+  if (perf.approved === true || perf.approved === false) return perf.approved;
+  if (current && (current.approved === true || current.approved === false)) return current.approved;
+  return null;
+}
+
+function statusPanel(metric, perf, approved) {
   const target = perf.target ?? null;
   const change = formatChange(perf.change, metric.unit);
   const verdict = changeVerdict({ ...perf, unit: metric.unit });
@@ -28,21 +38,62 @@ function statusPanel(metric, perf) {
       h("div", {}, h("dt", {}, "Status"), h("dd", {}, statusBadge(perf.status))),
       h("div", {}, h("dt", {}, "Change"), h("dd", {},
         change === null ? "—" : `${change} vs ${formatPeriod(perf.previous_period, "short")}`
-          + (verdict === "same" ? "" : ` (${verdict === "better" ? "improving" : "worsening"})`)))),
+          + (verdict === "same" ? "" : ` (${verdict === "better" ? "improving" : "worsening"})`))),
+      perf.value === null || perf.value === undefined || approved === null ? null
+        : h("div", {}, h("dt", {}, "Approval"), h("dd", { id: "value-state" }, approved
+          ? "Approved by the department"
+          : h("span", { class: "tag tag-provisional" }, "Provisional: not yet approved")))),
     rule ? h("p", { class: "rule" }, rule, perf.tolerance ? ` Tolerance ${formatTolerance(perf.tolerance, metric.unit)}.` : "") : null);
 }
 
-function chartSection(metric, series, targets) {
+function signalList(perf) {
+  const groups = groupedSignals(perf.limits?.signals);
+  if (!groups.length) return null;
+  return h("div", { class: "signal-list" },
+    h("h3", {}, "Signals"),
+    h("ul", { id: "signal-list" }, groups.map((g) => h("li", { dataset: { rule: g.rule } },
+      h("span", { class: "key key-signal", "aria-hidden": "true" }), h("strong", {}, g.words), ": ",
+      g.runs.map((run) => (run.length === 1 ? formatPeriod(run[0], "short")
+        : `${formatPeriod(run[0], "short")} to ${formatPeriod(run.at(-1), "short")}`)).join(", ")))));
+}
+
+function limitsLine(perf, unit) {
+  const l = perf.limits;
+  if (!l || l.centre === null || l.centre === undefined) return null;
+  const base = l.baseline_periods;
+  const f = (v) => (v === null || v === undefined ? "none" : formatValue(v, unit));
+  return h("p", { class: "muted", id: "limits-line" },
+    `Process limits from the baseline ${formatPeriod(base[0], "short")} to ${formatPeriod(base.at(-1), "short")}: `
+    + `centre ${f(l.centre)}, lower limit ${f(l.lower)}, upper limit ${f(l.upper)}. Values between the limits are routine variation.`);
+}
+
+function chartSection(metric, { series, targets, perf, breaks, notes, approved, onNote }) {
   const container = h("div", { class: "chart", id: "chart" });
+  const readout = h("p", { class: "chart-readout", id: "chart-readout" });
   const range = series.length ? `${formatPeriod(series[0].period)} to ${formatPeriod(series.at(-1).period)}` : "";
+  const layers = chartLayers({ series, targets, limits: perf.limits, breaks, notes: notes || [] });
   const figure = h("figure", { class: "chart-figure" },
     h("figcaption", {}, h("h2", {}, "History"),
       series.length
-        ? h("p", { class: "muted" }, `${series.length} values, ${range}. The dashed line is the target in force at each period; `
-          + "the table below gives the same figures.")
+        ? h("p", { class: "muted" }, `${series.length} values, ${range}. The shaded band is the target in force at each `
+          + "period with its tolerance; the purple lines are the average and natural process limits of the current series. "
+          + "The table below gives the same figures.")
         : null),
-    series.length ? container : h("p", { class: "empty" }, "No values have been reported for this metric yet."));
-  return { figure, draw: () => series.length && seriesChart(container, { series, targets, unit: metric.unit }) };
+    series.length ? [container, readout, chartLegend(layers)] : h("p", { class: "empty" }, "No values have been reported for this metric yet."),
+    h("div", { class: "chart-summary", id: "chart-summary" },
+      h("h3", {}, "In words"),
+      summarySentences(perf, metric.unit, approved).map((text) => h("p", {}, text))),
+    limitsLine(perf, metric.unit),
+    signalList(perf),
+    breaks.length
+      ? h("div", { class: "break-list" }, h("h3", {}, "Series breaks"),
+        h("ul", { id: "break-list" }, breaks.map((b) => h("li", {}, h("strong", {}, formatPeriod(b.period)),
+          b.reason ? `: ${b.reason}` : ": the way it is measured changed."))))
+      : null);
+  const draw = () => series.length && seriesChart(container, {
+    series, targets, unit: metric.unit, limits: perf.limits, limitsEnd: perf.period, breaks, notes: notes || [], onNote, readout,
+  });
+  return { figure, draw };
 }
 
 function definition(metric) {
@@ -86,24 +137,54 @@ function correctionControls(metric, series, user, reload) {
   };
 }
 
-async function load(key, period) {
-  return Promise.all([api.metric(key), departmentSeries(key), api.targets(key).then((r) => r.items),
-    api.performance(key, period), currentUser().catch(() => null)]);
+/** The series breaks with their reasons, from the definition's versions; the performance's list if those fail. */
+async function seriesBreaks(key, perf) {
+  try {
+    const { items } = await performanceApi.versions(key);
+    const breaks = items.filter((v) => v.series_break && v.break_period)
+      .map((v) => ({ period: v.break_period, reason: v.reason }));
+    if (breaks.length) return breaks.sort((a, b) => a.period.localeCompare(b.period));
+  } catch {
+    /* the performance's own list below still places them */
+  }
+  return (perf.series_breaks || []).map((period) => ({ period, reason: "" }));
 }
 
-function render([metric, series, targets, perf, user], reload) {
-  const chart = chartSection(metric, series, targets);
-  const correct = correctionControls(metric, series, user, reload);
-  const panel = statusPanel(metric, perf);
+async function load(key, period) {
+  const [metric, series, targets, perf, user, notes] = await Promise.all([api.metric(key), departmentSeries(key),
+    api.targets(key).then((r) => r.items), api.performance(key, period), currentUser().catch(() => null),
+    // The chart is worth showing without its notes: a failure is reported in the notes section instead.
+    performanceApi.annotations(key).then((r) => ({ items: r.items }), (error) => ({ error }))]);
+  const breaks = await seriesBreaks(key, perf);
+  return { metric, series, targets, perf, user, notes, breaks };
+}
+
+function render({ metric, series, targets, perf, user, notes, breaks }, reload, { notePeriod = null, message = "" } = {}) {
   const current = series.find((o) => o.period === perf.period);
+  const approved = approvalOf(perf, current);
+  const grouped = notes.items ? notesByPeriod(notes.items) : null;
+  const writable = canWrite(user, metric.department);
+  const notesPart = notesSection({
+    metric, notes: grouped, user, writable, failed: notes.error ? notes.error.detail || notes.error.message : null,
+    periods: series.map((o) => o.period).includes(perf.period) ? series.map((o) => o.period)
+      : [...series.map((o) => o.period), perf.period],
+    defaultPeriod: perf.period,
+    onChanged: ({ period: changed, message: text }) => reload({ notePeriod: changed, message: text }),
+  });
+  const chart = chartSection(metric, { series, targets, perf, breaks, notes: grouped, approved,
+    onNote: (p) => notesPart.show(p) });
+  const correct = correctionControls(metric, series, user, () => reload());
+  const panel = statusPanel(metric, perf, approved);
   if (correct && current) panel.append(h("p", { class: "form-actions" }, correct(current, "Correct this value…")));
   showContent(content,
     panel,
     chart.figure,
+    notesPart.section,
     definition(metric),
     targetTable(metric, targets),
     dataTable(metric, series, targets, correct));
   chart.draw();
+  if (notePeriod) notesPart.show(notePeriod, { message });
 }
 
 async function main() {
@@ -122,17 +203,17 @@ async function main() {
     showError(content, error, { notFound: "Metric" });
     return;
   }
-  const [metric] = data;
+  const { metric } = data;
   document.title = `${metric.name} — CityStat`;
   document.getElementById("title").textContent = metric.name;
   document.getElementById("crumb-here").textContent = metric.name;
   document.getElementById("period-line").textContent = `${metric.department} · key ${metric.key}`;
   // After a correction the page redraws with the stored figures; the dialog stays open over it.
-  const reload = async () => {
+  const reload = async (after = {}) => {
     try {
-      render(await load(key, period), reload);
+      render(await load(key, period), reload, after);
     } catch {
-      /* keep what is shown; the dialog reports the correction itself */
+      /* keep what is shown; the dialog (or the note form) has reported its own outcome */
     }
   };
   render(data, reload);

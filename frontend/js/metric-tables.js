@@ -32,11 +32,12 @@ export function dataTable(metric, series, targets, action = null) {
   if (!series.length) return null;
   const inForce = targetsAt(series.map((o) => o.period), targets);
   const hasRatio = series.some((o) => o.numerator !== null && o.numerator !== undefined);
-  const headers = ["Period", "Value", "Target", ...(hasRatio ? ["Numerator", "Denominator"] : []), "Comment",
+  const headers = ["Period", "Value", "Target", ...(hasRatio ? ["Numerator", "Denominator"] : []), "Approval", "Comment",
     ...(action ? ["Action"] : [])];
   const rows = series.map((o, i) => [formatPeriod(o.period, "short"), formatValue(o.value, metric.unit),
     formatValue(inForce[i], metric.unit),
     ...(hasRatio ? [o.numerator ?? "—", o.denominator ?? "—"].map((v) => (typeof v === "number" ? count.format(v) : v)) : []),
+    o.approved === false ? h("span", { class: "tag tag-provisional" }, "Provisional") : o.approved ? "Approved" : "—",
     o.comment || "", ...(action ? [action(o)] : [])]).reverse();
   return h("details", { class: "data-details" },
     h("summary", {}, `Show all ${series.length} values as a table`),

@@ -5,7 +5,8 @@
 import { api, CSRF_COOKIE, readCookie } from "./api.js";
 import { h } from "./ui.js";
 
-export const ROLE_LABELS = { admin: "Administrator", analyst: "Analyst", liaison: "Department liaison", viewer: "Viewer" };
+export const ROLE_LABELS = { admin: "Administrator", analyst: "Analyst", head: "Department head",
+  liaison: "Department liaison", viewer: "Viewer" };
 
 let cached = null;
 
@@ -21,7 +22,7 @@ export function currentUser() {
 export function canWrite(user, department) {
   if (!user) return false;
   if (user.role === "admin" || user.role === "analyst") return true;
-  return user.role === "liaison" && user.department === department;
+  return (user.role === "liaison" || user.role === "head") && user.department === department;
 }
 
 /** The address of the sign-in page that comes back here afterwards. */

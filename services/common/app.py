@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated
@@ -70,6 +71,14 @@ def health_router(service: str, extra: HealthCheck | None = None) -> APIRouter:
     return router
 
 
+def _settle_garbage_collector() -> None:
+    """Everything built at start-up (modules, apps, table metadata) lives as long as the process: taking it out of
+    the collector's reach keeps its full collections short. Without this, one request in a hundred that builds many
+    objects (a dashboard's analysis) waited 5 times as long as the rest while the collector walked them."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_service_app(
     name: str,
     title: str,
@@ -87,9 +96,11 @@ def create_service_app(
         app.state.session_codec = SessionCodec(session_key(settings))
         try:
             if lifespan is None:
+                _settle_garbage_collector()
                 yield
             else:
                 async with lifespan(app):
+                    _settle_garbage_collector()
                     yield
         finally:
             db.dispose()

@@ -35,6 +35,7 @@ class Role(StrEnum):
     admin = "admin"
     analyst = "analyst"  # the performance office: every department
     liaison = "liaison"  # reads and writes their own department
+    head = "head"  # a department's head: a liaison who also signs off proposals and approves periods
     viewer = "viewer"  # reads their department, or the whole city when they have none
 
 
@@ -78,7 +79,17 @@ class Principal:
             return self.department == department
         if self.role in (Role.admin, Role.analyst):
             return True
-        return self.role is Role.liaison and self.department == department
+        return self.role in (Role.liaison, Role.head) and self.department == department
+
+    @property
+    def is_performance_office(self) -> bool:
+        """Analysts and administrators (and the local operator): citywide definitions, targets and locks."""
+        return self.kind is PrincipalKind.operator or (
+            self.kind is PrincipalKind.user and self.role in (Role.admin, Role.analyst)
+        )
+
+    def heads(self, department: str) -> bool:
+        return self.kind is PrincipalKind.user and self.role is Role.head and self.department == department
 
     def readable_departments(self) -> set[str] | None:
         """None means every department."""

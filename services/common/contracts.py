@@ -77,6 +77,9 @@ class ObservationBatch(BaseModel):
     # When ingest received the submission. A value sent earlier never replaces one sent later, whatever
     # order the deliveries arrive in (an outbox retry may come after a newer correction).
     sent_at: AwareDatetime | None = None
+    # Set by ingest when the sender is the performance office (an analyst or administrator): only they may change
+    # a locked period's values (approved, or long past due), and each such row must give its `reason`.
+    may_correct_locked: bool = False
     rows: list[ObservationRow] = Field(max_length=100_000)
 
 

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
 
     # "Today" for due dates and default periods; the demo city pins it to 2017-07-10.
     as_of: dt.date = Field(default_factory=dt.date.today)
+    # The month a fiscal year starts; a fiscal year is named by the calendar year it ends in (Atlanta: July).
+    fiscal_year_start_month: int = Field(default=7, ge=1, le=12)
+    # A period's values lock by themselves this many days after they were due, approved or not.
+    lock_after_days: int = Field(default=30, ge=0)
 
     max_body_bytes: int = 1_000_000
     # File-shaped submissions (CSV, DHIS2) may be larger than a JSON request.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime as _AwareDatetime
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints
 
 __all__ = [
     "AwareDatetime",
@@ -28,6 +30,19 @@ def _number_only(value: Any) -> Any:
 
 
 FiniteFloat = Annotated[float, BeforeValidator(_number_only), Field(allow_inf_nan=False)]
+
+
+_ISO_DATE_START = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]")
+
+
+def _text_only(value: Any) -> Any:
+    # pydantic reads a number, or a string of digits, as seconds since 1970; a timestamp here is ISO 8601 text.
+    if isinstance(value, int | float) or (isinstance(value, str) and not _ISO_DATE_START.match(value)):
+        raise ValueError("must be an ISO 8601 timestamp with an offset, e.g. 2017-07-01T10:00:00-04:00")
+    return value
+
+
+AwareDatetime = Annotated[_AwareDatetime, BeforeValidator(_text_only)]
 
 INPUT_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False)
 

@@ -2,10 +2,18 @@ from fastapi import FastAPI
 
 from services.common.app import create_service_app, health_router
 from services.common.settings import Settings
+from services.metrics.annotations.router import router as annotations_router
+from services.metrics.approvals.router import router as approvals_router
 from services.metrics.definitions.router import router as definitions_router
 from services.metrics.departments.router import router as departments_router
+from services.metrics.library.router import IMPORTS_PATH
+from services.metrics.library.router import router as library_router
 from services.metrics.observations.router import router as observations_router
+from services.metrics.orgunits.router import router as orgunits_router
 from services.metrics.performance.router import router as performance_router
+from services.metrics.priorities.router import router as priorities_router
+from services.metrics.schedules.router import router as schedules_router
+from services.metrics.targets.router import router as targets_router
 
 # Ingest's deliveries: a whole submission as JSON, larger than the file a department sent.
 INTERNAL_WRITE_PATHS = ("/observations/batch", "/observations/batches")
@@ -18,6 +26,23 @@ def create_app(settings: Settings | None = None, *, transport: object = None) ->
         "metrics",
         "CityStat metrics",
         settings,
-        [health_router("metrics"), departments_router, definitions_router, observations_router, performance_router],
-        route_limits={path: settings.max_internal_body_bytes for path in INTERNAL_WRITE_PATHS},
+        [
+            health_router("metrics"),
+            departments_router,
+            orgunits_router,
+            definitions_router,
+            targets_router,
+            priorities_router,
+            observations_router,
+            performance_router,
+            library_router,
+            annotations_router,
+            approvals_router,
+            schedules_router,
+        ],
+        route_limits={
+            **{path: settings.max_internal_body_bytes for path in INTERNAL_WRITE_PATHS},
+            # A jurisdiction's measures file (San Francisco's is 1.1 MB).
+            IMPORTS_PATH: settings.max_upload_bytes,
+        },
     )

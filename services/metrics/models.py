@@ -1,10 +1,35 @@
 """Every table of the metrics service, imported so its metadata is complete for Alembic."""
 
+from services.metrics.annotations.models import Annotation
+from services.metrics.approvals.models import PeriodApproval
+from services.metrics.audit.models import AuditEvent
 from services.metrics.base import MetricsTable
-from services.metrics.definitions.models import Metric, Target
+from services.metrics.definitions.models import Metric, MetricComment, MetricLink, MetricRevision, Target
 from services.metrics.departments.models import Department
+from services.metrics.library.models import LibraryImport, LibraryMeasure
 from services.metrics.observations.models import Observation, ObservationDelivery, ObservationRevision
+from services.metrics.orgunits.models import OrgUnit
+from services.metrics.priorities.models import MetricPriority, Priority
 
 metadata = MetricsTable.metadata
 
-__all__ = ["Department", "Metric", "Target", "Observation", "ObservationDelivery", "ObservationRevision", "metadata"]
+__all__ = [
+    "Annotation",
+    "AuditEvent",
+    "Department",
+    "LibraryImport",
+    "LibraryMeasure",
+    "Metric",
+    "MetricComment",
+    "MetricLink",
+    "MetricPriority",
+    "MetricRevision",
+    "Observation",
+    "ObservationDelivery",
+    "ObservationRevision",
+    "OrgUnit",
+    "PeriodApproval",
+    "Priority",
+    "Target",
+    "metadata",
+]

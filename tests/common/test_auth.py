@@ -170,6 +170,7 @@ TRUTH = [
     ("analyst", _user(Role.analyst), {"A", "B"}, {"A", "B"}, None),
     ("liaison of A", _user(Role.liaison, "A"), {"A"}, {"A"}, {"A"}),
     ("liaison without a department", _user(Role.liaison), set(), set(), set()),
+    ("head of A", _user(Role.head, "A"), {"A"}, {"A"}, {"A"}),
     ("viewer of A", _user(Role.viewer, "A"), {"A"}, set(), {"A"}),
     ("citywide viewer", _user(Role.viewer), {"A", "B"}, set(), None),
     ("token of A", TOKEN_A, {"A"}, {"A"}, {"A"}),
@@ -190,6 +191,15 @@ def test_who_may_read_and_write_which_department(name, principal, reads, writes,
 def test_every_role_is_in_the_truth_table():
     covered = {p.role for _, p, *_ in TRUTH if p.kind is PrincipalKind.user}
     assert covered == set(Role)
+
+
+def test_only_a_department_s_own_head_heads_it_and_only_the_office_is_the_performance_office():
+    assert _user(Role.head, "A").heads("A")
+    assert not _user(Role.head, "A").heads("B")
+    assert not _user(Role.liaison, "A").heads("A")
+    assert not _user(Role.analyst).heads("A")
+    office = {name for name, p, *_ in TRUTH if p.is_performance_office}
+    assert office == {"admin", "admin with a department", "analyst", "operator"}
 
 
 def test_actors_name_the_principal_as_the_audit_trail_does():

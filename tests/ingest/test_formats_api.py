@@ -2,6 +2,7 @@
 
 import pytest
 
+from services.metrics.orgunits.models import OrgUnit
 from tests.factories import make_department, make_metric, make_observation, make_token
 
 PROBLEM = "application/problem+json"
@@ -15,6 +16,7 @@ def dpw(metrics_db, ingest_db):
         make_metric(s, dept, key="dpw.on_time")
         make_metric(s, dept, key="dpw.weekly", unit="count", frequency="week", min_value=0, max_value=None)
         make_metric(s, dept, key="dpw.quarterly", unit="count", frequency="quarter", min_value=0, max_value=None)
+        s.add(OrgUnit(department_id=dept.id, code="DPW-NORTH", name="North yard", kind="yard"))
     return {"Authorization": f"Bearer {make_token(ingest_db, 'DPW')}"}
 
 

@@ -5,7 +5,9 @@ import datetime as dt
 from sqlalchemy import func
 from sqlmodel import select
 
+from services.metrics.departments.models import Department
 from services.metrics.observations.models import Observation, ObservationRevision
+from services.metrics.orgunits.models import OrgUnit
 from tests.conftest import INTERNAL_TOKEN
 from tests.factories import make_department, make_metric
 
@@ -134,6 +136,9 @@ def test_a_dry_run_writes_no_revision(client, metrics_db):
 
 def test_history_is_per_org_unit_and_pages(client, metrics_db):
     _city(metrics_db)
+    with metrics_db.session() as s:
+        dpw = s.exec(select(Department).where(Department.code == "DPW")).one()
+        s.add(OrgUnit(department_id=dpw.id, code="north", name="North yard", kind="yard"))
     for value in (1, 2, 3):
         _send(client, [_row(value, org_unit="north")])
     assert _history(client)["total"] == 0
@@ -143,6 +148,15 @@ def test_history_is_per_org_unit_and_pages(client, metrics_db):
     assert all(r["org_unit"] == "north" for r in north["items"])
     page = _history(client, org_unit="north", limit=1, offset=1)
     assert (page["total"], [r["value"] for r in page["items"]]) == (3, [2.0])
+
+
+def test_a_row_for_an_org_unit_the_department_does_not_have_is_rejected(client, metrics_db):
+    _city(metrics_db)
+    result = _send(client, [_row(5, org_unit="atlantis"), _row(6)])
+    assert [(r["row"], r["field"]) for r in result["summary"]["rejected"]] == [(0, "org_unit")]
+    assert "no org unit 'atlantis'" in result["summary"]["rejected"][0]["reason"]
+    assert result["summary"]["accepted"] == 1
+    assert _count(metrics_db, Observation) == 1
 
 
 def test_history_of_a_period_without_changes_is_an_empty_page(client, metrics_db):

@@ -126,6 +126,9 @@ CASES = [
     Case("json integer too large for a float", raw_row("1" + "0" * 400, "dpw.count"), status=(400, 422)),
     Case("json naive generated_at", rows(row(), generated_at="2017-06-30T12:00:00"), status=422),
     Case("json generated_at not a time", rows(row(), generated_at="last tuesday"), status=422),
+    # JSON numbers would be read as seconds since 1970.
+    Case("json generated_at a number", rows(row(), generated_at=1498824000), status=422),
+    Case("json generated_at digits", rows(row(), generated_at="0"), status=422),
     Case("json NUL in comment", rows(row(comment="before\x00after")), status=422),
     Case("json NUL in metric", rows(row(metric="dpw.on_time\x00")), status=422),
     Case(
@@ -298,14 +301,15 @@ CASES = [
         csv_text(
             "dpw.on_time,2017-06,NaN",
             "dpw.count,2017-06,inf",
-            "dpw.count,2017-05,-Infinity",
+            "dpw.count,2017-03,-Infinity",
             "dpw.count,2017-04,1e999",
-            "dpw.count,2017-03,12",
+            # May is still open on 2017-07-10; earlier months have locked by themselves.
+            "dpw.count,2017-05,12",
         ),
         path=CSV_PATH,
         content_type=CSV,
         rejected=((2, "value"), (3, "value"), (4, "value"), (5, "value")),
-        stored={("dpw.count", "2017-03"): 12},
+        stored={("dpw.count", "2017-05"): 12},
     ),
     Case(
         "csv row with extra cells",

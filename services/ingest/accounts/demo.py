@@ -15,13 +15,14 @@ DEMO_PASSWORD = "citystat-demo"
 
 def demo_staff(department_codes: list[str]) -> list[tuple[str, str, Role, str | None]]:
     """(username, display name, role, department) for an admin, an analyst, a citywide viewer and a
-    liaison per department."""
+    liaison and a head per department."""
     staff = [
         ("admin", "Demo Administrator", Role.admin, None),
         ("analyst", "Performance Office Analyst", Role.analyst, None),
         ("viewer", "Citywide Viewer", Role.viewer, None),
     ]
     staff += [(f"{code.lower()}.liaison", f"{code} Liaison", Role.liaison, code) for code in department_codes]
+    staff += [(f"{code.lower()}.head", f"{code} Head", Role.head, code) for code in department_codes]
     return staff
 
 

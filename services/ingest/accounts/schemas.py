@@ -15,8 +15,8 @@ class LoginRequest(BaseModel):
 
 
 def _department_fits_role(role: Role | None, department: str | None) -> None:
-    if role is Role.liaison and not department:
-        raise ValueError("a liaison belongs to a department: give 'department'")
+    if role in (Role.liaison, Role.head) and not department:
+        raise ValueError(f"a {role} belongs to a department: give 'department'")
 
 
 class UserCreate(BaseModel):

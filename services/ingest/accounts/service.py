@@ -96,8 +96,8 @@ def update_user(session: Session, user_id: int, body: UserUpdate, acting: Princi
         raise Unprocessable("You cannot demote or deactivate yourself; ask another administrator.")
     role = Role(changes.get("role") or user.role)
     department = changes["department"] if "department" in changes else user.department_code
-    if role is Role.liaison and not department:
-        raise Unprocessable("A liaison belongs to a department: give 'department'.")
+    if role in (Role.liaison, Role.head) and not department:
+        raise Unprocessable(f"A {role} belongs to a department: give 'department'.")
     if "display_name" in changes and changes["display_name"] is not None:
         user.display_name = changes["display_name"]
     if changes.get("password"):

@@ -193,7 +193,13 @@ async def _submit(
     if dry_run:
         # Metrics owns the definitions, so it judges every row; a dry run stores nothing here either.
         check = await pipeline.metrics.apply_batch(
-            ObservationBatch(department=submitter.department, rows=incoming.rows, dry_run=True, **options)
+            ObservationBatch(
+                department=submitter.department,
+                rows=incoming.rows,
+                dry_run=True,
+                may_correct_locked=submitter.principal.is_performance_office,
+                **options,
+            )
         )
         if check.forbidden:
             raise _forbidden(check, incoming.source_rows)
@@ -247,7 +253,9 @@ async def _submit(
 
     db = pipeline.db
     try:
-        result = await pipeline.deliver(_delivery(submission))
+        result = await pipeline.deliver(
+            _delivery(submission, may_correct_locked=submitter.principal.is_performance_office)
+        )
     except CityStatError as exc:
         log.warning("submission %s queued: %s", submission_id, exc.detail)
         await run_in_threadpool(_record_failure, db, submission_id, exc.detail)
@@ -282,7 +290,7 @@ def _read(db: Database, submission_id: str) -> Submission | None:
         return session.get(Submission, submission_id)
 
 
-def _delivery(submission: Submission) -> ObservationBatch:
+def _delivery(submission: Submission, *, may_correct_locked: bool = False) -> ObservationBatch:
     return ObservationBatch(
         department=submission.department_code,
         delivery_id=submission.id,
@@ -291,6 +299,7 @@ def _delivery(submission: Submission) -> ObservationBatch:
         strategy=ImportStrategy(submission.strategy),
         actor=submission.actor,
         sent_at=submission.received_at,
+        may_correct_locked=may_correct_locked,
     )
 
 
@@ -388,6 +397,9 @@ async def drain_outbox(db: Database, metrics: MetricsClient, limit: int = 50) ->
     delivered = 0
     for submission in await run_in_threadpool(_due, db, limit):
         try:
+            # The submission does not keep its sender's role ("user:7" does not say analyst), so a redelivered
+            # correction of a locked period is judged as a department's: its locked rows come back rejected,
+            # and the analyst sends them again.
             result = await metrics.apply_batch(_delivery(submission), attempts=OUTBOX_ATTEMPTS_PER_ROUND)
         except CityStatError as exc:
             await run_in_threadpool(_record_failure, db, submission.id, exc.detail)

@@ -3,6 +3,11 @@
 Specs, not data: ``city.py`` turns each spec into a noisy monthly or quarterly series.
 Levels, denominators and targets are sized to what a city of Atlanta's scale would
 report, so that the demo reads like a real roundtable pack rather than random numbers.
+
+After the departments come the rest of the program around them: citywide priorities and
+key metrics, outputs linked to the outcomes they drive, org units with weekly front-line
+metrics, how punctually each department sends its values, definitions revised or retired
+over the years, and proposals still being discussed with their departments.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ class MetricSpec:
     pin_first: tuple[int, int] | None = None  # (numerator, denominator) the case study reports
     pin_last: tuple[int, int] | None = None
     gaps: tuple[str, ...] = ()  # periods the department never sent
+    end: str | None = None  # the last period, for a metric retired before June 2017
+    rollup: str | None = None  # None: the unit's usual roll-up
 
 
 @dataclass(frozen=True)
@@ -155,10 +162,14 @@ DEPARTMENTS: tuple[DepartmentSpec, ...] = (
         (0.78, 0.93), (0.90, 0.05), "on",
         "E911 calls answered within 10 seconds of the first ring, divided by all E911 calls presented, from "
         "the phone system.", den=(95000, 105000)),
+      m("apd.arrests", "Arrests made", "count", "output", "higher",
+        (2900, 2750), (3000, 200), "near",
+        "Adult and juvenile custodial arrests booked in the month, from the records management system.",
+        end="2014-05"),
       m("apd.sworn_officers", "Sworn officers on staff", "count", "output", "higher",
         (1860, 1960), (2000, 50), "near",
         "Sworn officers on the payroll on the last day of the month, excluding recruits in the academy.",
-        noise=0.005, basis="Mayor's commitment to a force of 2,000 sworn officers"),
+        noise=0.005, basis="Mayor's commitment to a force of 2,000 sworn officers", rollup="last"),
       ),
     d("AFRD", "Atlanta Fire Rescue Department", "2013-01",
       m("afrd.fire_response_on_time", "Fire emergencies reached within 9 minutes", "percent", "output",
@@ -221,7 +232,7 @@ DEPARTMENTS: tuple[DepartmentSpec, ...] = (
     d("DOC", "Department of Corrections", "2013-07",
       m("doc.average_daily_population", "Average daily detainee population", "count", "outcome", "lower",
         (930, 640), (700, 50), "on",
-        "Mean of the midnight head counts at the Atlanta City Detention Center over the month."),
+        "Mean of the midnight head counts at the Atlanta City Detention Center over the month.", rollup="mean"),
       m("doc.bookings", "Detainees booked", "count", "output", "lower",
         (2900, 2050), (2200, 200), "on",
         "Bookings processed at intake in the month, including re-bookings on new charges."),
@@ -261,7 +272,7 @@ DEPARTMENTS: tuple[DepartmentSpec, ...] = (
         (-3200000, -600000), (0, 1500000), "on",
         "Year-to-date general fund expenditures minus the year-to-date allotment; negative means under "
         "budget. Both overspending and unspent allotments are off plan.", signed=True, noise=0.25,
-        basis="Budget office policy: year-to-date spending within $1.5M of allotment"),
+        basis="Budget office policy: year-to-date spending within $1.5M of allotment", rollup="last"),
       m("dof.days_to_close", "Days to close the monthly books", "days", "output", "lower",
         (24.0, 9.0), (10.0, 2.0), "on",
         "Business days from month end until the Controller closes the period in the general ledger."),
@@ -331,7 +342,7 @@ DEPARTMENTS: tuple[DepartmentSpec, ...] = (
       m("mca.cases_per_session", "Average cases calendared per courtroom session", "count", "output",
         "closer", (148, 124), (120, 15), "on",
         "Cases on the calendar divided by courtroom sessions held; too many means long waits for "
-        "defendants, too few means idle courtrooms.", noise=0.04),
+        "defendants, too few means idle courtrooms.", noise=0.04, rollup="mean"),
       m("mca.fines_collected", "Fines and fees collected", "dollars", "outcome", "higher",
         (2100000, 2450000), (2400000, 150000), "on",
         "Fines, fees and surcharges receipted by the Court in the month, before distribution to the State."),
@@ -419,10 +430,511 @@ DEPARTMENTS: tuple[DepartmentSpec, ...] = (
         "Program participants who started unsubsidized employment in the month, from the state WIOA system."),
       m("awda.average_placement_wage", "Average hourly wage at placement", "dollars", "outcome", "higher",
         (11.2, 13.8), (14.0, 0.5), "near",
-        "Mean starting hourly wage of participants placed in jobs in the month.", decimals=2, noise=0.02),
+        "Mean starting hourly wage of participants placed in jobs in the month.", decimals=2, noise=0.02,
+        rollup="mean"),
       m("awda.training_completion", "Participants completing occupational training", "percent", "outcome",
         "higher", (0.61, 0.74), (0.75, 0.05), "near",
         "Participants who finished their training program with a credential, divided by all who exited "
         "training in the month.", den=(140, 190)),
       ),
+)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Who takes part: the names the demo's staff accounts carry (services/ingest/accounts/demo.py), so that a
+# revision or a comment signed "DPW Head" is the account a visitor signs in as.
+# ----------------------------------------------------------------------------------------------------------------
+
+ANALYST = "Performance Office Analyst"
+
+
+def head_of(code: str) -> str:
+    return f"{code} Head"
+
+
+def liaison_of(code: str) -> str:
+    return f"{code} Liaison"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Citywide priorities, the metrics aligned to them, and the outputs that drive outcomes
+# ----------------------------------------------------------------------------------------------------------------
+
+
+# When the Mayor's office set the citywide priorities, before the first departments joined the program.
+PRIORITIES_ADOPTED = dt.datetime(2012, 10, 15, 15, 0, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class PrioritySpec:
+    code: str
+    name: str
+    description: str
+    key_metrics: tuple[str, ...]  # the one to three that matter most; each is also aligned in ALIGNMENT
+
+
+PRIORITIES: tuple[PrioritySpec, ...] = (
+    PrioritySpec(
+        "public_safety", "Public safety",
+        "A safe city: fewer crimes and fires, and help that arrives fast when residents call.",
+        ("apd.part1_crimes", "apd.violent_crimes", "afrd.fire_response_on_time"),
+    ),
+    PrioritySpec(
+        "infrastructure", "Infrastructure",
+        "Streets, water and sewers that work: repairs made on time and the systems kept up.",
+        ("dpw.service_requests_on_time", "dwm.service_requests_on_time", "dwm.water_main_breaks"),
+    ),
+    PrioritySpec(
+        "economic_performance", "Economic performance",
+        "Jobs and investment: permits that do not hold builders back, an airport that moves people, residents "
+        "placed in work.",
+        ("awda.job_placements", "doa.passengers", "dpcd.building_permits_issued"),
+    ),
+    PrioritySpec(
+        "responsive_government", "Efficient and responsive government",
+        "Residents answered quickly, vendors paid on time, the budget kept and positions filled.",
+        ("atl311.calls_answered_60s", "dof.general_fund_variance", "dhr.days_to_fill"),
+    ),
+    PrioritySpec(
+        "neighborhoods", "Quality of life in neighborhoods",
+        "Clean and lively neighborhoods: parks and recreation, housing, code enforcement and collection.",
+        ("ohcd.homeless_housed", "oce.cases_brought_into_compliance", "dpr.recreation_center_visits"),
+    ),
+)
+
+_SAFETY, _INFRA, _ECONOMY, _GOVERNMENT, _HOODS = (p.code for p in PRIORITIES)
+
+# Every metric of the demo, proposals and retired ones included, with the one or two priorities it serves.
+ALIGNMENT: dict[str, tuple[str, ...]] = {
+    "dpw.service_requests_on_time": (_INFRA, _GOVERNMENT),
+    "dpw.potholes_repaired": (_INFRA,),
+    "dpw.pothole_repair_days": (_INFRA,),
+    "dpw.streetlight_repair_days": (_INFRA, _SAFETY),
+    "dpw.solid_waste_tons": (_HOODS,),
+    "dpw.recycling_diversion_rate": (_HOODS,),
+    "dpw.missed_collections": (_HOODS, _GOVERNMENT),
+    "dpw.potholes_repaired_weekly": (_INFRA,),
+    "dpw.street_blocks_resurfaced": (_INFRA, _HOODS),
+    "dwm.service_requests_on_time": (_INFRA, _GOVERNMENT),
+    "dwm.water_main_breaks": (_INFRA,),
+    "dwm.main_break_restore_hours": (_INFRA,),
+    "dwm.sewer_overflows": (_INFRA, _HOODS),
+    "dwm.actual_meter_reads": (_GOVERNMENT,),
+    "dwm.non_revenue_water": (_INFRA,),
+    "dwm.drinking_water_samples_passed": (_INFRA, _SAFETY),
+    "dwm.effluent_samples_in_limits": (_INFRA,),
+    "dwm.sewer_segments_cleaned": (_INFRA,),
+    "apd.part1_crimes": (_SAFETY,),
+    "apd.violent_crimes": (_SAFETY,),
+    "apd.priority1_response_minutes": (_SAFETY,),
+    "apd.e911_answered_10s": (_SAFETY, _GOVERNMENT),
+    "apd.arrests": (_SAFETY,),
+    "apd.sworn_officers": (_SAFETY,),
+    "apd.hotspot_patrol_hours": (_SAFETY,),
+    "afrd.fire_response_on_time": (_SAFETY,),
+    "afrd.turnout_minutes": (_SAFETY,),
+    "afrd.ems_response_on_time": (_SAFETY,),
+    "afrd.structure_fires": (_SAFETY,),
+    "afrd.inspections_completed": (_SAFETY,),
+    "dpr.recreation_center_visits": (_HOODS,),
+    "dpr.work_orders_on_time": (_HOODS,),
+    "dpr.mowing_cycle": (_HOODS,),
+    "dpr.youth_enrollment": (_HOODS, _SAFETY),
+    "dpcd.building_permits_issued": (_ECONOMY,),
+    "dpcd.residential_review_days": (_ECONOMY,),
+    "dpcd.commercial_review_days": (_ECONOMY,),
+    "dpcd.inspections_next_day": (_ECONOMY,),
+    "dpcd.permits_applied_online": (_ECONOMY, _GOVERNMENT),
+    "doc.average_daily_population": (_SAFETY,),
+    "doc.bookings": (_SAFETY,),
+    "doc.incidents": (_SAFETY,),
+    "doc.overtime_hours": (_GOVERNMENT,),
+    "doa.passengers": (_ECONOMY,),
+    "doa.checkpoint_wait_minutes": (_ECONOMY,),
+    "doa.on_time_departures": (_ECONOMY,),
+    "doa.concession_revenue": (_ECONOMY,),
+    "dof.invoices_paid_30_days": (_GOVERNMENT, _ECONOMY),
+    "dof.general_fund_variance": (_GOVERNMENT,),
+    "dof.days_to_close": (_GOVERNMENT,),
+    "dhr.days_to_fill": (_GOVERNMENT,),
+    "dhr.vacancy_rate": (_GOVERNMENT,),
+    "dhr.turnover_rate": (_GOVERNMENT,),
+    "dhr.employees_trained": (_GOVERNMENT,),
+    "dim.systems_availability": (_GOVERNMENT,),
+    "dim.first_contact_resolution": (_GOVERNMENT,),
+    "dim.tickets_on_time": (_GOVERNMENT,),
+    "law.open_records_on_time": (_GOVERNMENT,),
+    "law.claims_resolved": (_GOVERNMENT,),
+    "law.contract_review_days": (_GOVERNMENT,),
+    "dop.requisition_to_po_days": (_GOVERNMENT,),
+    "dop.ebo_participation": (_ECONOMY,),
+    "dop.solicitations_awarded": (_ECONOMY, _GOVERNMENT),
+    "mca.cases_disposed_90_days": (_SAFETY, _GOVERNMENT),
+    "mca.cases_per_session": (_GOVERNMENT,),
+    "mca.fines_collected": (_GOVERNMENT,),
+    "mca.failure_to_appear": (_SAFETY,),
+    "atl311.calls_answered_60s": (_GOVERNMENT,),
+    "atl311.average_speed_answer": (_GOVERNMENT,),
+    "atl311.abandonment_rate": (_GOVERNMENT,),
+    "atl311.first_contact_resolution": (_GOVERNMENT,),
+    "ohcd.down_payment_loans": (_HOODS, _ECONOMY),
+    "ohcd.homeless_housed": (_HOODS,),
+    "ohcd.homes_repaired": (_HOODS,),
+    "oce.complaints_inspected_on_time": (_HOODS,),
+    "oce.cases_brought_into_compliance": (_HOODS,),
+    "oce.blighted_structures_demolished": (_HOODS, _SAFETY),
+    "oos.municipal_emissions": (_HOODS,),
+    "oos.building_energy_cost": (_GOVERNMENT,),
+    "oos.led_streetlights": (_INFRA, _HOODS),
+    "oep.sirens_operational": (_SAFETY,),
+    "oep.staff_trained": (_SAFETY,),
+    "oep.exercises_conducted": (_SAFETY,),
+    "awda.job_placements": (_ECONOMY,),
+    "awda.average_placement_wage": (_ECONOMY,),
+    "awda.training_completion": (_ECONOMY,),
+    "awda.employer_job_orders": (_ECONOMY,),
+}
+
+# Outcome -> the outputs the departments control that were chosen because they lead to it.
+DRIVERS: dict[str, tuple[str, ...]] = {
+    "apd.part1_crimes": ("apd.priority1_response_minutes", "apd.sworn_officers", "apd.hotspot_patrol_hours"),
+    "apd.violent_crimes": ("apd.priority1_response_minutes", "apd.e911_answered_10s"),
+    "afrd.structure_fires": ("afrd.inspections_completed",),
+    "doc.average_daily_population": ("doc.bookings",),
+    "dwm.non_revenue_water": ("dwm.actual_meter_reads", "dwm.main_break_restore_hours"),
+    "dwm.sewer_overflows": ("dwm.sewer_segments_cleaned",),
+    "dop.ebo_participation": ("dop.solicitations_awarded",),
+    "awda.job_placements": ("awda.employer_job_orders",),
+    "dhr.vacancy_rate": ("dhr.days_to_fill",),
+    "dof.general_fund_variance": ("doc.overtime_hours",),
+    "oce.cases_brought_into_compliance": ("oce.complaints_inspected_on_time",),
+    "dpr.recreation_center_visits": ("dpr.youth_enrollment", "dpr.work_orders_on_time"),
+    "oos.municipal_emissions": ("oos.led_streetlights",),
+    "dpw.recycling_diversion_rate": ("dpw.missed_collections",),
+}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Org units and their weekly front-line metrics
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrgUnitSpec:
+    code: str
+    name: str
+    kind: str  # division | facility | plant | yard | district
+    parent: str | None = None
+
+
+ORG_UNITS: dict[str, tuple[OrgUnitSpec, ...]] = {
+    "DPW": (
+        OrgUnitSpec("STREETS", "Office of Transportation: Street Maintenance", "division"),
+        OrgUnitSpec("YARD-NORTH", "North Yard", "yard", "STREETS"),
+        OrgUnitSpec("YARD-SOUTH", "South Yard", "yard", "STREETS"),
+        OrgUnitSpec("YARD-EAST", "East Yard", "yard", "STREETS"),
+        OrgUnitSpec("YARD-WEST", "West Yard", "yard", "STREETS"),
+    ),
+    "DWM": (
+        OrgUnitSpec("DRINKING-WATER", "Office of Drinking Water", "division"),
+        OrgUnitSpec("HEMPHILL", "Hemphill Water Treatment Plant", "plant", "DRINKING-WATER"),
+        OrgUnitSpec("CHATTAHOOCHEE", "Chattahoochee Water Treatment Plant", "plant", "DRINKING-WATER"),
+        OrgUnitSpec("WASTEWATER", "Office of Wastewater Treatment", "division"),
+        OrgUnitSpec("RM-CLAYTON", "R. M. Clayton Water Reclamation Center", "plant", "WASTEWATER"),
+        OrgUnitSpec("SOUTH-RIVER", "South River Water Reclamation Center", "plant", "WASTEWATER"),
+        OrgUnitSpec("UTOY-CREEK", "Utoy Creek Water Reclamation Center", "plant", "WASTEWATER"),
+        OrgUnitSpec("INTRENCHMENT", "Intrenchment Creek Water Reclamation Center", "plant", "WASTEWATER"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class UnitLoad:
+    code: str
+    # A count: the unit's usual share of the department's work. A rate: the samples it is over in a week.
+    weight: float
+    offset: float = 0.0  # a rate: how far the unit usually sits from the department's level
+
+
+@dataclass(frozen=True)
+class WeeklySpec:
+    """A front-line metric each org unit reports weekly; the department's value is their roll-up."""
+
+    key: str
+    name: str
+    unit: str  # "count" (units add up) or "percent" (the ratio of the units' summed numerators and denominators)
+    kind: str
+    direction: str
+    target: tuple[float, float]
+    methodology: str
+    units: tuple[UnitLoad, ...]
+    # A count: the monthly metric whose days the weeks are cut from, so that both tell the same story.
+    split_of: str | None = None
+    levels: tuple[float, float] = (0.0, 0.0)  # a rate: the department's level in the first week and the last
+    noise: float = 0.0  # a rate: sd of each unit's AR(1) drift
+    season: tuple[float, int] = (0.0, 1)
+    start: str = "2016-W01"
+    # The week holding June 30th: the week a June 2017 scorecard judges, sent by the demo's today.
+    end: str = "2017-W26"
+    basis: str = BASELINE
+
+
+WEEKLY: dict[str, tuple[WeeklySpec, ...]] = {
+    "DPW": (
+        WeeklySpec(
+            "dpw.potholes_repaired_weekly", "Potholes repaired each week, by yard", "count", "output",
+            "higher_is_better", (230, 25),
+            "Pothole work orders closed as repaired during the ISO week (Monday to Sunday) by each street "
+            "maintenance yard's crews; the yards add up to the department.",
+            units=(UnitLoad("YARD-NORTH", 0.30), UnitLoad("YARD-SOUTH", 0.24), UnitLoad("YARD-EAST", 0.20),
+                   UnitLoad("YARD-WEST", 0.26)),
+            split_of="dpw.potholes_repaired", noise=0.08,
+        ),
+    ),
+    "DWM": (
+        WeeklySpec(
+            "dwm.drinking_water_samples_passed", "Drinking water samples meeting standards", "percent", "output",
+            "higher_is_better", (0.995, 0.005),
+            "Finished-water samples (turbidity, chlorine residual, pH, fluoride, coliform) taken at each drinking "
+            "water plant during the week that met the Safe Drinking Water Act limits, divided by samples taken.",
+            units=(UnitLoad("HEMPHILL", 126, -0.001), UnitLoad("CHATTAHOOCHEE", 84, 0.001)),
+            levels=(0.993, 0.997), noise=0.002, season=(-0.002, 7),
+        ),
+        WeeklySpec(
+            "dwm.effluent_samples_in_limits", "Treated wastewater samples within permit limits", "percent",
+            "output", "higher_is_better", (0.99, 0.01),
+            "Effluent samples (BOD, suspended solids, ammonia, phosphorus, E. coli, dissolved oxygen) taken at "
+            "each water reclamation center during the week within its NPDES permit limits, divided by samples "
+            "taken.",
+            units=(UnitLoad("RM-CLAYTON", 84, -0.004), UnitLoad("SOUTH-RIVER", 70, 0.002),
+                   UnitLoad("UTOY-CREEK", 63, 0.001), UnitLoad("INTRENCHMENT", 42, -0.006)),
+            levels=(0.978, 0.991), noise=0.004, season=(-0.006, 2),
+        ),
+    ),
+}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# When values arrive: most within the ten days allowed, some late, a few never
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Punctuality:
+    late_share: float = 0.04  # share of months sent after their due date (more in the program's first years)
+    late: tuple[tuple[str, int], ...] = ()  # (month, days after its end the values came), whatever the noise says
+    missed: tuple[str, ...] = ()  # months the department never sent; its monthly values for them are gaps
+    late_weeks: tuple[tuple[str, int], ...] = ()  # (week, days after its end the weekly values came)
+
+
+DUE_DAYS = 10
+PUNCTUALITY: dict[str, Punctuality] = {
+    "DWM": Punctuality(0.03, late_weeks=(("2017-W10", 16),)),
+    "DOC": Punctuality(0.12, late=(("2017-01", 23), ("2017-05", 12))),
+    "DHR": Punctuality(0.10, late=(("2017-02", 17),)),
+    "LAW": Punctuality(0.10),
+    "MCA": Punctuality(0.08, late=(("2017-04", 14),)),
+    "OHCD": Punctuality(0.12, late=(("2017-03", 19),)),
+    "OEP": Punctuality(0.08, missed=("2017-03",)),
+    "AWDA": Punctuality(0.10, late=(("2017-05", 15),), missed=("2017-04",)),
+}
+DEFAULT_PUNCTUALITY = Punctuality()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Histories: definitions revised after agreement, a retirement, proposals under discussion
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RevisionSpec:
+    """A change to a definition. The catalogue holds each metric as it reads now, so a revision says what the
+    fields were BEFORE it; the loader starts from the oldest form and replays the changes."""
+
+    on: dt.date
+    reason: str
+    before: tuple[tuple[str, str], ...]  # (field, its value before this change)
+    by: str = "analyst"  # analyst | liaison | head
+    break_period: str | None = None  # the first period of a new series: the change altered what is measured
+
+
+@dataclass(frozen=True)
+class Comment:
+    on: dt.date
+    by: str  # analyst | liaison | head
+    body: str
+
+
+@dataclass(frozen=True)
+class ProposalSpec:
+    """A metric still being agreed with its department: no values yet, a discussion thread."""
+
+    department: str
+    key: str
+    name: str
+    unit: str
+    kind: str
+    direction: str
+    methodology: str
+    state: str  # draft | proposed
+    created: dt.date
+    proposed: dt.date | None
+    first_period: str  # when the department expects to send its first value
+    thread: tuple[Comment, ...] = ()
+    revisions: tuple[RevisionSpec, ...] = ()
+    frequency: str = "month"
+    rollup: str | None = None
+
+
+REVISIONS: dict[str, tuple[RevisionSpec, ...]] = {
+    "apd.part1_crimes": (
+        RevisionSpec(
+            dt.date(2015, 3, 19),
+            "Listed the offences counted, after the March 2015 roundtable asked whether arson is in: it is not. "
+            "The count itself does not change.",
+            (("methodology", "UCR Part I offences reported in the month."),),
+        ),
+    ),
+    "apd.priority1_response_minutes": (
+        RevisionSpec(
+            dt.date(2015, 12, 17),
+            "From January 2016 the clock starts at call entry in CAD instead of at dispatch, so the time a call "
+            "waits for a free unit counts too. Values from 2016-01 are not comparable with earlier ones.",
+            (("methodology", "Mean minutes from dispatch to the first officer's arrival, for Priority 1 "
+                             "(life-threatening) calls dispatched in the month."),),
+            break_period="2016-01",
+        ),
+    ),
+    "dpr.mowing_cycle": (
+        RevisionSpec(
+            dt.date(2016, 4, 21),
+            "Named the cycle: the roundtable asked what 'on schedule' meant, and the answer is 14 days.",
+            (("name", "Parks mowed on schedule"),),
+        ),
+    ),
+}
+
+# Retired metrics: (when, why). The metric's values stop at its `end`.
+RETIREMENTS: dict[str, tuple[dt.date, str]] = {
+    "apd.arrests": (
+        dt.date(2014, 6, 19),
+        "Retired at the June 2014 roundtable: arrests count activity, not safety, and a target for them rewards "
+        "the wrong behaviour. Part I crimes and Priority 1 response times tell the story instead.",
+    ),
+}
+
+# Departments whose metrics the analyst signed off on the head's behalf (recorded as such).
+SIGNED_OFF_ON_BEHALF = frozenset({"OEP", "OOS"})
+
+PROPOSALS: tuple[ProposalSpec, ...] = (
+    ProposalSpec(
+        "DWM", "dwm.sewer_segments_cleaned", "Sewer segments cleaned", "count", "output", "higher_is_better",
+        "Sewer main segments (manhole to manhole) cleaned by jetting or rodding crews in the month, each segment "
+        "counted once a month, from Hansen work orders; emergency stoppage calls are left out.",
+        "proposed", dt.date(2017, 4, 12), dt.date(2017, 4, 20), "2017-07",
+        thread=(
+            Comment(dt.date(2017, 4, 20), "analyst",
+                    "Proposing this as the output behind sanitary sewer overflows: most of our SSOs are grease "
+                    "and roots in lines nobody has cleaned for years. Crews control how many segments they "
+                    "clean; they do not control the rain."),
+            Comment(dt.date(2017, 4, 27), "liaison",
+                    "We can pull it from Hansen. Two questions: do emergency stoppages count? And crews clean "
+                    "the hot-spot list every 90 days, so those segments would dominate the count."),
+            Comment(dt.date(2017, 5, 3), "analyst",
+                    "Leave emergencies out: they are demand, not planned work. Good point on the hot spots: I "
+                    "changed the methodology to count each segment once a month. Do not be afraid to iterate: "
+                    "if it measures the wrong thing after a quarter, we change it."),
+            Comment(dt.date(2017, 6, 12), "head",
+                    "Fine with the definition. I want the target set after three months of data, not before."),
+            Comment(dt.date(2017, 6, 13), "analyst",
+                    "Agreed, no target until October. I will bring it to the July roundtable for sign-off."),
+        ),
+        revisions=(
+            RevisionSpec(
+                dt.date(2017, 5, 3),
+                "Counts each segment once a month and leaves out emergency stoppage calls, after DWM's comments.",
+                (("methodology", "Sewer main segments cleaned by jetting or rodding crews in the month, from "
+                                 "Hansen work orders."),),
+            ),
+        ),
+    ),
+    ProposalSpec(
+        "DPW", "dpw.street_blocks_resurfaced", "Street blocks resurfaced", "count", "output", "higher_is_better",
+        "City blocks milled and resurfaced by City crews or the paving contractor and accepted by the inspector "
+        "in the month, against the year's funded paving programme.",
+        "proposed", dt.date(2017, 3, 6), dt.date(2017, 3, 20), "2017-07",
+        thread=(
+            Comment(dt.date(2017, 3, 20), "analyst",
+                    "The Mayor asks about road condition at every briefing. Condition surveys come every three "
+                    "years, so we need an output we can see monthly: lane miles resurfaced."),
+            Comment(dt.date(2017, 3, 29), "liaison",
+                    "Resurfacing depends on the paving contract and the LMIG money from GDOT. We control crew "
+                    "days, not the budget: if the contract is late we are red all spring for something the "
+                    "department does not control. And the contractor reports lane miles months late."),
+            Comment(dt.date(2017, 4, 4), "analyst",
+                    "Fair. The point is to hold you to outputs you control. New version: blocks accepted by the "
+                    "inspector, counted against the funded programme, so the target moves with the money. We "
+                    "can iterate after the first quarter of data."),
+            Comment(dt.date(2017, 4, 18), "head",
+                    "That works for us. Ready to sign once the programme list is final in July."),
+        ),
+        revisions=(
+            RevisionSpec(
+                dt.date(2017, 4, 4),
+                "Blocks accepted by the inspector replace lane miles, which the contractor reports months late; "
+                "counted against the funded programme, after DPW's comments.",
+                (("name", "Lane miles resurfaced"),
+                 ("methodology", "Lane miles of City streets resurfaced in the month, from the paving "
+                                 "contractor's reports.")),
+            ),
+        ),
+    ),
+    ProposalSpec(
+        "APD", "apd.hotspot_patrol_hours", "Directed patrol hours in hot-spot beats", "hours", "output",
+        "higher_is_better",
+        "Hours officers logged on directed-patrol assignments in the beats the crime analysis unit lists as hot "
+        "spots for the month, from CAD self-initiated activity coded DP.",
+        "proposed", dt.date(2017, 5, 8), dt.date(2017, 5, 15), "2017-08", rollup="sum",
+        thread=(
+            Comment(dt.date(2017, 5, 15), "analyst",
+                    "Part I crimes are the outcome the Mayor watches, and response time alone does not explain "
+                    "them. Directed patrol in hot spots is an output the zones control, and it is what the "
+                    "research says moves crime."),
+            Comment(dt.date(2017, 5, 24), "liaison",
+                    "Zone commanders log it inconsistently today: some code it as self-initiated, some as a "
+                    "call. We need a month of training before the numbers mean anything."),
+            Comment(dt.date(2017, 5, 26), "analyst",
+                    "Then the series starts in August and July is a dry run. Better a rough measure we improve "
+                    "than a perfect one we never start."),
+            Comment(dt.date(2017, 6, 21), "head",
+                    "Agree with August. We will train the zones on the DP code in July."),
+        ),
+    ),
+    ProposalSpec(
+        "DPCD", "dpcd.permits_applied_online", "Building permit applications submitted online", "percent",
+        "output", "higher_is_better",
+        "Permit applications submitted through the online portal, divided by all permit applications received "
+        "in the month.",
+        "proposed", dt.date(2017, 2, 13), dt.date(2017, 2, 27), "2017-07",
+        thread=(
+            Comment(dt.date(2017, 2, 27), "analyst",
+                    "Review days are down; the next bottleneck is the counter. Online submission is something "
+                    "the Office of Buildings can move through the portal and outreach to builders."),
+            Comment(dt.date(2017, 3, 9), "liaison",
+                    "Not sure it is an output: applicants choose how to apply. What we control is whether the "
+                    "portal takes every permit type; today it takes only residential alterations."),
+            Comment(dt.date(2017, 3, 14), "analyst",
+                    "Good distinction. Let us not be afraid to iterate: start with this, and if it only moves "
+                    "with the portal's coverage we switch to 'permit types accepted online'."),
+            Comment(dt.date(2017, 3, 30), "head", "OK to start with this, from the portal's monthly export."),
+            Comment(dt.date(2017, 6, 15), "liaison", "The portal export is ready; July is the first month we "
+                                                     "can send."),
+        ),
+    ),
+    ProposalSpec(
+        "AWDA", "awda.employer_job_orders", "Job orders received from employers", "count", "output",
+        "higher_is_better",
+        "Open positions employers listed with WorkSource Atlanta in the month, counted once per position.",
+        "draft", dt.date(2017, 6, 20), None, "2017-08",
+    ),
 )

@@ -9,18 +9,18 @@ from services.common.contracts import BatchResult, BatchResultGroup, Observation
 from services.common.errors import problem_responses
 from services.common.pagination import Page, PageDep
 from services.common.params import MetricKeyPath
-from services.common.periods import PeriodText
+from services.common.periods import Frequency, PeriodText
 from services.common.types import NO_NUL_PATTERN
 from services.metrics.deps import InternalCaller, OptionalStaff, SessionDep, SettingsDep
-from services.metrics.observations import service
-from services.metrics.observations.schemas import ObservationPublic, RevisionPublic
+from services.metrics.observations import series, service
+from services.metrics.observations.schemas import RevisionPublic, RolledUpPublic, SeriesPoint, UnitsRollupPublic
 
 router = APIRouter(tags=["observations"])
 
 BATCH_ATTEMPTS = 3
 
 
-@router.get("/metrics/{key}/observations", response_model=Page[ObservationPublic], responses=problem_responses(404))
+@router.get("/metrics/{key}/observations", response_model=Page[SeriesPoint], responses=problem_responses(404))
 def list_observations(
     key: MetricKeyPath,
     session: SessionDep,
@@ -29,9 +29,42 @@ def list_observations(
     start: Annotated[PeriodText | None, Query(description="First period, e.g. 2013-01")] = None,
     end: Annotated[PeriodText | None, Query(description="Last period, e.g. 2017-06")] = None,
     org_unit: Annotated[str, Query(max_length=64, description="Org unit; empty for the department")] = "",
-) -> Page[ObservationPublic]:
-    items, total = service.list_observations(session, key, start, end, org_unit, page, viewer)
+) -> Page[SeriesPoint]:
+    """The series, oldest first: each value with whether it is approved (else provisional), whether it starts a
+    new series after a change of what is measured, and the notes on its period."""
+    items, total = series.list_observations(session, key, start, end, org_unit, page, viewer)
     return Page(items=items, total=total)
+
+
+@router.get("/metrics/{key}/rollups", response_model=Page[RolledUpPublic], responses=problem_responses(404, 422))
+def list_rollups(
+    key: MetricKeyPath,
+    session: SessionDep,
+    viewer: OptionalStaff,
+    to: Annotated[Frequency, Query(description="quarter, year or fiscal_year (from months); year from quarters")],
+    start: Annotated[PeriodText | None, Query(description="First period of the metric's own, e.g. 2013-01")] = None,
+    end: Annotated[PeriodText | None, Query(description="Last period of the metric's own, e.g. 2017-06")] = None,
+    partial: Annotated[bool, Query(description="Also combine periods that miss some of their parts")] = False,
+) -> Page[RolledUpPublic]:
+    """The department's series at a coarser frequency, each period combined from its parts by the metric's
+    roll-up: sums, means, ratios of summed numerators and denominators, or the last value."""
+    items = series.rolled_up_series(session, key, to, start, end, partial, viewer)
+    return Page(items=items, total=len(items))
+
+
+@router.get(
+    "/metrics/{key}/observations/{period}/org-units",
+    response_model=UnitsRollupPublic,
+    responses=problem_responses(404, 422),
+)
+def units_rollup(
+    key: MetricKeyPath,
+    period: Annotated[PeriodText, Path(description="A period of the metric's frequency")],
+    session: SessionDep,
+    viewer: OptionalStaff,
+) -> UnitsRollupPublic:
+    """A period's values per org unit, and the department's value combined from them."""
+    return series.units_rollup(session, key, period, viewer)
 
 
 @router.get(
@@ -63,7 +96,7 @@ def list_revisions(
 def apply_batch(
     batch: ObservationBatch, session: SessionDep, settings: SettingsDep, _caller: InternalCaller
 ) -> BatchResult:
-    return _apply_in_savepoint(session, batch, settings.as_of)
+    return _apply_in_savepoint(session, batch, settings.as_of, settings.lock_after_days)
 
 
 @router.post(
@@ -77,21 +110,27 @@ def apply_batches(
 ) -> BatchResultGroup:
     try:
         with session.begin_nested():
-            return BatchResultGroup(results=service.apply_batches(session, group.batches, settings.as_of))
+            return BatchResultGroup(
+                results=service.apply_batches(
+                    session, group.batches, settings.as_of, lock_after_days=settings.lock_after_days
+                )
+            )
     except (IntegrityError, OperationalError):
         # A concurrent delivery won a race on some value: take them one by one, each with its own retries.
         return BatchResultGroup(
-            results=[_apply_in_savepoint(session, batch, settings.as_of) for batch in group.batches]
+            results=[
+                _apply_in_savepoint(session, batch, settings.as_of, settings.lock_after_days) for batch in group.batches
+            ]
         )
 
 
-def _apply_in_savepoint(session: Session, batch: ObservationBatch, as_of: dt.date) -> BatchResult:
+def _apply_in_savepoint(session: Session, batch: ObservationBatch, as_of: dt.date, lock_after_days: int) -> BatchResult:
     # Two deliveries may insert the same (metric, period) at once on PostgreSQL, or lock the same rows in
     # another order; the loser rolls back to its savepoint, starts over and then sees the winner's row.
     for attempt in range(BATCH_ATTEMPTS):
         try:
             with session.begin_nested():
-                return service.apply_batch(session, batch, as_of)
+                return service.apply_batch(session, batch, as_of, lock_after_days=lock_after_days)
         except (IntegrityError, OperationalError):
             if attempt == BATCH_ATTEMPTS - 1:
                 raise

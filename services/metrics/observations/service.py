@@ -18,7 +18,9 @@ from services.common.contracts import (
     RejectedRow,
 )
 from services.common.pagination import PageParams
-from services.common.periods import Period, PeriodError
+from services.common.periods import PERIOD_EXAMPLES, Frequency, Period, PeriodError
+from services.metrics.approvals.service import ApprovedMonths, approved_months, lock_reason
+from services.metrics.audit.models import AuditEvent
 from services.metrics.base import utcnow
 from services.metrics.definitions.models import Metric
 from services.metrics.definitions.service import get_visible_metric
@@ -29,29 +31,8 @@ from services.metrics.observations.models import (
     ObservationRevision,
     RevisionKind,
 )
-from services.metrics.observations.schemas import ObservationPublic, RevisionPublic
-
-_EXAMPLE_PERIOD = {"week": "2017-W23", "month": "2017-06", "quarter": "2017-Q2", "year": "2017"}
-
-
-def list_observations(
-    session: Session,
-    key: str,
-    start: str | None,
-    end: str | None,
-    org_unit: str,
-    page: PageParams,
-    viewer: Principal | None = None,
-) -> tuple[list[ObservationPublic], int]:
-    metric, _ = get_visible_metric(session, key, viewer)
-    query = select(Observation).where(Observation.metric_id == metric.id, Observation.org_unit == org_unit)
-    if start:
-        query = query.where(Observation.period_start >= Period.parse(start).start)
-    if end:
-        query = query.where(Observation.period_start <= Period.parse(end).end)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(Observation.period_start).offset(page.offset).limit(page.limit)).all()
-    return [ObservationPublic.model_validate(r, from_attributes=True) for r in rows], total
+from services.metrics.observations.schemas import RevisionPublic
+from services.metrics.orgunits.models import OrgUnit
 
 
 def list_revisions(
@@ -92,6 +73,11 @@ class _Candidate:
     # None on a delete row: it names a value without giving one.
     values: _Values | None
     reason: str | None
+    row: int = 0
+    # Why its period is locked, when the sender may correct it anyway (kept in the audit trail)...
+    lock: str | None = None
+    # ...or why the row is refused, should it change anything.
+    refusal: str | None = None
 
     @property
     def key(self) -> tuple[int, str, str]:
@@ -145,7 +131,7 @@ def _check_row(row: ObservationRow, metric: Metric | None, as_of: dt.date, strat
         raise _RowRejected(
             "period",
             f"'{metric.key}' is reported by {metric.frequency}; write the period like "
-            f"{_EXAMPLE_PERIOD[metric.frequency]}",
+            f"{PERIOD_EXAMPLES[Frequency(metric.frequency)]}",
         )
     if period.start > as_of:
         raise _RowRejected("period", f"period {period} has not started yet (today is {as_of.isoformat()})")
@@ -201,6 +187,54 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+def _judge_lock(
+    c: _Candidate, batch: ObservationBatch, as_of: dt.date, lock_after_days: int, months: ApprovedMonths
+) -> None:
+    why = lock_reason(c.metric, c.metric.department_id, c.period, as_of, lock_after_days, months)
+    if why is None:
+        return
+    if not batch.may_correct_locked:
+        c.refusal = f"period {c.period} is locked ({why}): only an analyst may correct it, giving a reason"
+    elif not (c.reason or "").strip():
+        c.refusal = f"period {c.period} is locked ({why}): a correction must give its reason"
+    else:
+        c.lock = why
+
+
+def _would_change(c: _Candidate, before: _Values | None, strategy: ImportStrategy) -> bool:
+    """Whether the row would create, change or delete its value (as _plan decides), not leave it as it is."""
+    if strategy is ImportStrategy.delete:
+        return before is not None
+    if before is None:
+        return strategy is not ImportStrategy.update
+    return strategy is not ImportStrategy.create and c.applied_to(before) != before
+
+
+def _locked_correction(batch: ObservationBatch, change: _Change, now: dt.datetime) -> dict:
+    c = change.candidate
+    return {
+        "at": now,
+        "actor": batch.actor,
+        # The batch names its sender only as "user:7"; ingest's audit trail has the name.
+        "actor_name": batch.actor,
+        "department_code": batch.department,
+        "action": "observation.locked_correction",
+        "subject": c.metric.key,
+        "outcome": "ok",
+        "detail": {
+            "metric": c.metric.key,
+            "period": str(c.period),
+            "org_unit": c.org_unit,
+            "kind": str(change.kind),
+            "value": change.after.value if change.after else None,
+            "previous_value": change.before.value if change.before else None,
+            "reason": c.reason,
+            "locked": c.lock,
+            "submission_id": batch.delivery_id,
+        },
+    }
+
+
 def _plan(
     candidates: list[_Candidate],
     stored: dict[tuple[int, str, str], _Values],
@@ -223,6 +257,10 @@ def _plan(
         stamp = stamps.get(c.key)
         if sent_at is not None and stamp is not None and sent_at < stamp:
             summary.ignored += 1
+            continue
+        if c.refusal is not None and _would_change(c, before, strategy):
+            # A locked value resent unchanged, or left alone by the strategy, is no correction: only changes count.
+            summary.rejected.append(RejectedRow(row=c.row, field="period", reason=c.refusal))
             continue
         if sent_at is not None:
             stamps[c.key] = sent_at
@@ -310,17 +348,32 @@ def _write(
     return revisions
 
 
-def apply_batch(session: Session, batch: ObservationBatch, as_of: dt.date) -> BatchResult:
+def apply_batch(session: Session, batch: ObservationBatch, as_of: dt.date, *, lock_after_days: int) -> BatchResult:
     """Validate every row, then write what the batch's strategy asks for, each change with its revision.
 
     Nothing is written on a dry run, nor when an atomic batch has a rejected row; the summary then tells
     what would have happened. Rows naming another department's metric refuse the whole batch; the caller
     turns that into 403.
+
+    A row that would change a locked period's value (approved, or more than `lock_after_days` past due) is rejected,
+    unless the batch comes from the performance office and the row gives its reason; such a correction is audited.
     """
-    return apply_batches(session, [batch], as_of)[0]
+    return apply_batches(session, [batch], as_of, lock_after_days=lock_after_days)[0]
 
 
-def apply_batches(session: Session, batches: list[ObservationBatch], as_of: dt.date) -> list[BatchResult]:
+def _org_units(session: Session, department_ids: set[int]) -> dict[int, set[str]]:
+    units: dict[int, set[str]] = {}
+    if department_ids:
+        for department_id, code in session.exec(
+            select(OrgUnit.department_id, OrgUnit.code).where(OrgUnit.department_id.in_(sorted(department_ids)))
+        ):
+            units.setdefault(department_id, set()).add(code)
+    return units
+
+
+def apply_batches(
+    session: Session, batches: list[ObservationBatch], as_of: dt.date, *, lock_after_days: int
+) -> list[BatchResult]:
     """Several deliveries in order, as if one after the other, with a few queries for all of them.
 
     Later batches see what earlier ones wrote. A delivery already applied is answered from memory."""
@@ -334,6 +387,8 @@ def apply_batches(session: Session, batches: list[ObservationBatch], as_of: dt.d
             remembered[delivery.delivery_id] = BatchResult.model_validate(delivery.result)
 
     metrics = _metrics_by_key(session, {row.metric for b in batches for row in b.rows})
+    months = approved_months(session, {metric.department_id for metric, _ in metrics.values()})
+    units = _org_units(session, {metric.department_id for metric, _ in metrics.values()})
     judged: list[tuple[int, ObservationBatch, ImportSummary, list[_Candidate], bool]] = []
     for index, batch in enumerate(batches):
         if batch.delivery_id in remembered and not batch.dry_run:
@@ -354,9 +409,19 @@ def apply_batches(session: Session, batches: list[ObservationBatch], as_of: dt.d
         candidates: list[_Candidate] = []
         for i, row in enumerate(batch.rows):
             try:
-                candidates.append(_check_row(row, own.get(row.metric), as_of, batch.strategy))
+                candidate = _check_row(row, own.get(row.metric), as_of, batch.strategy)
             except _RowRejected as rejection:
                 summary.rejected.append(RejectedRow(row=i, field=rejection.field, reason=rejection.reason))
+                continue
+            known = units.get(candidate.metric.department_id, set())
+            if candidate.org_unit and candidate.org_unit not in known:
+                listed = ", ".join(sorted(known)[:10]) or "none yet"
+                reason = f"{batch.department} has no org unit '{candidate.org_unit}' (its org units: {listed})"
+                summary.rejected.append(RejectedRow(row=i, field="org_unit", reason=reason))
+                continue
+            candidate.row = i
+            _judge_lock(candidate, batch, as_of, lock_after_days, months)
+            candidates.append(candidate)
         applied = not (batch.dry_run or (batch.atomic and summary.rejected))
         judged.append((index, batch, summary, candidates, applied))
 
@@ -367,7 +432,13 @@ def apply_batches(session: Session, batches: list[ObservationBatch], as_of: dt.d
     now = utcnow()
     revisions: list[dict] = []
     deliveries: list[dict] = []
+    audits: list[dict] = []
     for index, batch, summary, candidates, applied in judged:
+        if applied and batch.atomic and any(c.refusal for c in candidates):
+            # Whether a locked row refuses the batch depends on what it would change: found out on copies first.
+            trial = summary.model_copy(deep=True)
+            _plan(candidates, dict(state), batch.strategy, trial, batch.sent_at, dict(stamps))
+            applied = not trial.rejected
         # A batch that will not be written plans on a copy, so later batches do not see its changes.
         changes, confirmed = _plan(
             candidates,
@@ -377,8 +448,10 @@ def apply_batches(session: Session, batches: list[ObservationBatch], as_of: dt.d
             batch.sent_at,
             stamps if applied else dict(stamps),
         )
+        summary.rejected.sort(key=lambda r: r.row)
         if applied:
             revisions += _write(session, changes, rows, batch, now)
+            audits += [_locked_correction(batch, change, now) for change in changes if change.candidate.lock]
             if batch.sent_at is not None:
                 for key in confirmed:
                     if key in rows:
@@ -402,4 +475,6 @@ def apply_batches(session: Session, batches: list[ObservationBatch], as_of: dt.d
         session.execute(insert(ObservationRevision), revisions)
     if deliveries:
         session.execute(insert(ObservationDelivery), deliveries)
+    if audits:
+        session.execute(insert(AuditEvent), audits)
     return [results[i] for i in range(len(batches))]
