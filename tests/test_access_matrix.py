@@ -767,6 +767,21 @@ CASES = [
         office_only(201),
         writes=True,
     ),
+    # After the changes above, B's part of the metrics audit trail names B's unpublished metric.
+    Case(
+        "B's metrics audit trail",
+        ("metrics", "GET", "/audit"),
+        get(f"{M}/audit", department=B),
+        signed_in_to_metrics(200),
+        check=shows("dpb.hidden", READER_OF_B),
+    ),
+    Case(
+        "the whole metrics audit trail",
+        ("metrics", "GET", "/audit"),
+        get(f"{M}/audit", limit=500),
+        signed_in_to_metrics(200),
+        check=shows("dpb.hidden", READER_OF_B),
+    ),
     # Anyone signed in; sign-out last, as it ends the session it is sent with.
     Case("who am I", ("ingest", "GET", "/auth/me"), get("/api/ingest/auth/me"), signed_in(200)),
     Case("sign out", ("ingest", "POST", "/auth/logout"), lambda w: {"url": "/api/ingest/auth/logout"}, signed_in(204)),

@@ -4,6 +4,7 @@ from services.common.app import create_service_app, health_router
 from services.common.settings import Settings
 from services.metrics.annotations.router import router as annotations_router
 from services.metrics.approvals.router import router as approvals_router
+from services.metrics.audit.router import router as audit_router
 from services.metrics.definitions.router import router as definitions_router
 from services.metrics.departments.router import router as departments_router
 from services.metrics.library.router import IMPORTS_PATH
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, *, transport: object = None) ->
             annotations_router,
             approvals_router,
             schedules_router,
+            audit_router,
         ],
         route_limits={
             **{path: settings.max_internal_body_bytes for path in INTERNAL_WRITE_PATHS},

@@ -146,3 +146,24 @@ def test_the_first_and_last_periods_that_can_be_written_are_judged_without_error
     assert page.status_code == 200, page.text
     assert {i["status"] for i in page.json()["items"]} == {"missing"}
     assert client.get(f"{API}/performance/most-improved", params={"period": period}).status_code == 200
+
+
+def test_a_value_is_provisional_until_its_month_is_approved_and_retired_metrics_leave_the_dashboard(client, city):
+    from sqlmodel import select
+
+    from services.metrics.approvals.models import PeriodApproval
+    from services.metrics.definitions.models import Metric
+    from services.metrics.departments.models import Department
+
+    assert _performance(client)["approved"] is False
+    with city.session() as s:
+        dpw = s.exec(select(Department).where(Department.code == "DPW")).one()
+        s.add(PeriodApproval(department_id=dpw.id, period="2017-06", actor="user:1", actor_name="Head"))
+        lights = s.exec(select(Metric).where(Metric.key == "dpw.lights_days")).one()
+        lights.state = "retired"
+        s.add(lights)
+    assert _performance(client)["approved"] is True
+    assert _performance(client, key="dpw.no_target")["approved"] is None
+    page = client.get(f"{API}/performance", params={"department": "DPW", "period": "2017-06"}).json()
+    assert "dpw.lights_days" not in {i["metric"] for i in page["items"]}
+    assert page["total"] == 3

@@ -125,3 +125,16 @@ def test_the_series_carries_approval_breaks_and_notes(client, city):
     assert by_period["2017-06"]["annotations"] == []
     units = _get(client, f"{API}/dpw.on_time/observations", org_unit="NORTH")["items"]
     assert [(u["period"], u["value"]) for u in units] == [("2017-03", 0.8)]
+
+
+def test_fiscal_years_follow_the_configured_start_month(city):
+    from services.common.periods import Frequency
+    from services.metrics.observations.series import rolled_up_series
+
+    with city.session() as s:
+        federal = rolled_up_series(s, "dpw.potholes", Frequency.fiscal_year, None, None, True, None, fiscal_start=10)
+    # A fiscal year from October: FY2016 ends with July-September 2016, FY2017 holds October 2016 to June 2017.
+    assert [(f.period, f.value, f.parts, f.expected) for f in federal] == [
+        ("FY2016", 100 + 101 + 102, 3, 12),
+        ("FY2017", sum(100 + i for i in range(3, 12)), 9, 12),
+    ]

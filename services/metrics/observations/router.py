@@ -40,6 +40,7 @@ def list_observations(
 def list_rollups(
     key: MetricKeyPath,
     session: SessionDep,
+    settings: SettingsDep,
     viewer: OptionalStaff,
     to: Annotated[Frequency, Query(description="quarter, year or fiscal_year (from months); year from quarters")],
     start: Annotated[PeriodText | None, Query(description="First period of the metric's own, e.g. 2013-01")] = None,
@@ -48,7 +49,9 @@ def list_rollups(
 ) -> Page[RolledUpPublic]:
     """The department's series at a coarser frequency, each period combined from its parts by the metric's
     roll-up: sums, means, ratios of summed numerators and denominators, or the last value."""
-    items = series.rolled_up_series(session, key, to, start, end, partial, viewer)
+    items = series.rolled_up_series(
+        session, key, to, start, end, partial, viewer, fiscal_start=settings.fiscal_year_start_month
+    )
     return Page(items=items, total=len(items))
 
 

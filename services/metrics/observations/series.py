@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from services.common.auth import Principal
 from services.common.errors import Unprocessable
 from services.common.pagination import PageParams
-from services.common.periods import Frequency, Period, PeriodError, frequency_nests
+from services.common.periods import DEFAULT_FISCAL_START_MONTH, Frequency, Period, PeriodError, frequency_nests
 from services.metrics.annotations.service import annotations_by_period
 from services.metrics.approvals.service import approved_months, is_approved
 from services.metrics.definitions.lifecycle import series_breaks
@@ -85,13 +85,14 @@ def rolled_up_series(
     end: str | None,
     allow_partial: bool,
     viewer: Principal | None = None,
+    fiscal_start: int = DEFAULT_FISCAL_START_MONTH,
 ) -> list[RolledUpPublic]:
     """The department's series at a coarser frequency: each period from its parts by the metric's roll-up."""
     metric, _ = get_visible_metric(session, key, viewer)
     own = Frequency(metric.frequency)
     if to == own:
         raise Unprocessable(f"'{key}' is already {own}ly: ask for a coarser frequency.", errors=[{"field": "to"}])
-    if not frequency_nests(own, to):
+    if not frequency_nests(own, to, fiscal_start):
         raise Unprocessable(
             f"{own} values do not add up to a {to} (ISO weeks straddle months and years).",
             errors=[{"field": "to", "reason": f"{own} does not nest in {to}"}],
@@ -106,15 +107,14 @@ def rolled_up_series(
         ).order_by(Observation.period_start)
     ).all()
     parts = {period: Part(period, value, numerator, denominator) for period, value, numerator, denominator in rows}
-    targets: dict[str, list[str]] = {}
+    targets: dict[Period, list[str]] = {}
     for period in parts:
-        targets.setdefault(str(Period.parse(period).parent(to)), []).append(period)
+        targets.setdefault(Period.parse(period).parent(to, fiscal_start=fiscal_start), []).append(period)
     out = []
-    for target in sorted(targets, key=Period.parse):
+    for target in sorted(targets):
         mine = {p: parts[p] for p in targets[target]}
-        out.append(
-            _public(target, rollup_periods(mine, target, metric.rollup, frequency=own, allow_partial=allow_partial))
-        )
+        combined = rollup_periods(mine, target, metric.rollup, frequency=own, allow_partial=allow_partial)
+        out.append(_public(str(target), combined))
     return out
 
 

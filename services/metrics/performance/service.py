@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from services.common.auth import Principal
 from services.common.pagination import PageParams
 from services.common.periods import MIN_YEAR, Frequency, Period, PeriodError, last_complete_period
+from services.metrics.approvals.service import approved_months, is_approved
 from services.metrics.definitions.lifecycle import series_breaks
 from services.metrics.definitions.models import Direction, Metric, MetricState, Target
 from services.metrics.definitions.service import (
@@ -228,18 +229,29 @@ def _performance(
     targets = targets_of(session, periods)
     breaks = series_breaks(session, list(periods))
     extras = extras_of(session, list(periods), viewer)
+    months = approved_months(session, {metric.department_id for metric, _ in rows})
     return [
-        analyse(
-            metric,
-            department,
+        _with_approval(
+            analyse(
+                metric,
+                department,
+                periods[metric.id],
+                series[metric.id],
+                targets[metric.id],
+                [b.period for b in breaks[metric.id] if b.period],
+                any(p.is_key for p in extras.priorities.get(metric.id, [])),
+            ),
             periods[metric.id],
-            series[metric.id],
-            targets[metric.id],
-            [b.period for b in breaks[metric.id] if b.period],
-            any(p.is_key for p in extras.priorities.get(metric.id, [])),
+            months.get(metric.department_id, {}),
         )
         for metric, department in rows
     ]
+
+
+def _with_approval(item: PerformancePublic, period: Period, months) -> PerformancePublic:
+    # Only a value can be provisional: with none there is nothing to approve.
+    item.approved = None if item.value is None else is_approved(period, months)
+    return item
 
 
 def metric_performance(
@@ -264,8 +276,8 @@ def performance_list(
     if department_code is not None:
         get_department(session, department_code)
     query = visible_metrics_query(department_code, viewer, priority=priority, key_only=key_only)
-    # Drafts and proposals have no agreed series to judge yet.
-    query = query.where(Metric.state.in_([MetricState.active, MetricState.retired]))
+    # Drafts and proposals have no agreed series yet; retired metrics are no longer expected.
+    query = query.where(Metric.state == MetricState.active)
     rows = session.exec(query.order_by(Department.code, Metric.key)).all()
     total = len(rows)
     window = list(rows[page.offset : page.offset + page.limit])
