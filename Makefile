@@ -51,6 +51,7 @@ bench: install-dev
 	@command -v wrk >/dev/null || { if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
 	$(BIN)/python bench/ingest_throughput.py
+	$(BIN)/python bench/catalogue_latency.py
 
 lint: install-dev
 	$(BIN)/ruff check .

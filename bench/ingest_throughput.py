@@ -94,8 +94,8 @@ def parse_wrk(out: str) -> dict:
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "p50": to_ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1)),
-        "p99": to_ms(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1)),
+        "p50": to_ms(re.search(r"^\s+50%\s+(\S+)\s*$", out, re.M).group(1)),
+        "p99": to_ms(re.search(r"^\s+99%\s+(\S+)\s*$", out, re.M).group(1)),
         "errors": (int(non_2xx.group(1)) if non_2xx else 0)
         + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
         "statuses": dict(re.findall(r"^STATUS (\d+) (\d+)$", out, re.M)),

@@ -39,11 +39,21 @@ def list_observations(
     viewer: Principal | None = None,
 ) -> tuple[list[SeriesPoint], int]:
     metric, _ = get_visible_metric(session, key, viewer)
-    query = _window(
-        select(Observation).where(Observation.metric_id == metric.id, Observation.org_unit == org_unit), start, end
+    where = _window(
+        select(Observation.id).where(Observation.metric_id == metric.id, Observation.org_unit == org_unit), start, end
     )
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(Observation.period_start).offset(page.offset).limit(page.limit)).all()
+    total = session.exec(select(func.count()).select_from(where.subquery())).one()
+    # Plain rows, not ORM objects: a series is read far more often than it is written, and is long.
+    columns = (
+        Observation.period,
+        Observation.value,
+        Observation.numerator,
+        Observation.denominator,
+        Observation.org_unit,
+        Observation.comment,
+    )
+    query = where.with_only_columns(*columns).order_by(Observation.period_start)
+    rows = session.execute(query.offset(page.offset).limit(page.limit)).all()
     months = approved_months(session, [metric.department_id])[metric.department_id]
     breaks = {b.period for b in series_breaks(session, [metric.id])[metric.id]}
     notes = annotations_by_period(session, metric.id, [r.period for r in rows], viewer) if rows else {}
