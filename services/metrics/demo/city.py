@@ -15,27 +15,26 @@ import random
 from dataclasses import dataclass, replace
 
 from services.common.periods import Frequency, Period, periods_between
-from services.metrics.demo.catalogue import (
+from services.metrics.demo.catalogue import DEPARTMENTS, PROGRAMME_OFFICE, DepartmentSpec, MetricSpec
+from services.metrics.demo.histories import (
+    PROPOSALS,
+    RETIREMENTS,
+    REVISIONS,
+    SIGNED_OFF_ON_BEHALF,
+    ProposalSpec,
+    RevisionSpec,
+)
+from services.metrics.demo.programme import (
     ALIGNMENT,
     ANALYST,
     DEFAULT_PUNCTUALITY,
-    DEPARTMENTS,
     DRIVERS,
     DUE_DAYS,
     ORG_UNITS,
     PRIORITIES,
-    PROGRAMME_OFFICE,
-    PROPOSALS,
     PUNCTUALITY,
-    RETIREMENTS,
-    REVISIONS,
-    SIGNED_OFF_ON_BEHALF,
     WEEKLY,
-    DepartmentSpec,
-    MetricSpec,
-    ProposalSpec,
     Punctuality,
-    RevisionSpec,
     WeeklySpec,
     head_of,
     liaison_of,

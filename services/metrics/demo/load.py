@@ -26,8 +26,8 @@ from services.metrics.definitions.models import (
     TargetBase,
 )
 from services.metrics.definitions.service import add_target
-from services.metrics.demo.catalogue import ANALYST, PRIORITIES, PRIORITIES_ADOPTED
 from services.metrics.demo.city import DemoDepartment, DemoMetric, build_demo_city
+from services.metrics.demo.programme import ANALYST, PRIORITIES, PRIORITIES_ADOPTED
 from services.metrics.departments.models import Department
 from services.metrics.departments.service import create_department
 from services.metrics.observations.models import Observation

@@ -5,8 +5,8 @@ from collections import Counter
 
 import pytest
 
-from services.metrics.demo.catalogue import PUNCTUALITY
 from services.metrics.demo.city import AS_OF, DemoMetric, build_demo_city
+from services.metrics.demo.programme import PUNCTUALITY
 
 CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
 KEY = re.compile(r"^[a-z][a-z0-9_.-]{1,79}$")
@@ -167,9 +167,9 @@ def test_periods_are_well_formed_unique_and_end_in_june_2017(city, metrics):
         last = "2017-06" if metric.frequency == "month" else "2017-Q2"
         assert metric.observations[-1].period == last, metric.key
         first = "2013-01" if metric.frequency == "month" else "2013-Q1"
-        assert period_index(metric.observations[0].period, metric.frequency) >= period_index(
-            first, metric.frequency
-        ), metric.key
+        assert period_index(metric.observations[0].period, metric.frequency) >= period_index(first, metric.frequency), (
+            metric.key
+        )
         seen = {o.period for o in metric.observations}
         code = department_of[metric.key]
         expected = [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(indexes[0], indexes[-1] + 1)]
@@ -221,6 +221,7 @@ def test_same_seed_gives_the_same_city(city):
 def test_another_seed_changes_the_noise_but_not_the_anchors(metrics):
     other = {m.key: m for d in build_demo_city(seed=99) for m in d.metrics if m.key in metrics}
     assert other.keys() == metrics.keys()
+
     def values(metric: DemoMetric) -> list[tuple[str, float]]:
         return [(o.period, o.value) for o in metric.observations]
 

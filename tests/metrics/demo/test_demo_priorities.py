@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from services.metrics.demo.catalogue import ALIGNMENT, DRIVERS, PRIORITIES
 from services.metrics.demo.city import build_demo_city
+from services.metrics.demo.programme import ALIGNMENT, DRIVERS, PRIORITIES
 from services.metrics.priorities.schemas import PRIORITY_CODE_PATTERN
 
 

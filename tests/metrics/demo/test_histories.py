@@ -6,8 +6,9 @@ import datetime as dt
 import pytest
 
 from services.ingest.accounts.demo import demo_staff
-from services.metrics.demo.catalogue import ANALYST, SIGNED_OFF_ON_BEHALF
 from services.metrics.demo.city import build_demo_city
+from services.metrics.demo.histories import SIGNED_OFF_ON_BEHALF
+from services.metrics.demo.programme import ANALYST
 
 FIELDS = ("name", "unit", "kind", "direction", "frequency", "methodology", "is_published", "state")
 

@@ -13,9 +13,9 @@ from sqlmodel import func, select
 from services.common.db import Database
 from services.metrics.approvals.models import PeriodApproval
 from services.metrics.definitions.models import Metric, MetricComment, MetricLink, MetricRevision, Target
-from services.metrics.demo.catalogue import PRIORITIES, PUNCTUALITY
 from services.metrics.demo.city import build_demo_city
 from services.metrics.demo.load import load_demo_city
+from services.metrics.demo.programme import PRIORITIES, PUNCTUALITY
 from services.metrics.departments.models import Department
 from services.metrics.observations.models import Observation
 from services.metrics.orgunits.models import OrgUnit

@@ -9,8 +9,8 @@ from collections import Counter, defaultdict
 import pytest
 
 from services.ingest.accounts.demo import demo_staff
-from services.metrics.demo.catalogue import ANALYST, PUNCTUALITY
 from services.metrics.demo.city import AS_OF, build_demo_city
+from services.metrics.demo.programme import ANALYST, PUNCTUALITY
 
 WINDOW = [f"2017-{m:02d}" for m in range(1, 7)]
 
