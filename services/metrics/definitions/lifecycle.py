@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from services.common.auth import Principal
 from services.common.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -29,6 +29,7 @@ from services.metrics.definitions.schemas import (
     SeriesBreak,
     TransitionRequest,
 )
+from services.metrics.definitions.service import get_visible_metric
 from services.metrics.departments.models import Department
 from services.metrics.departments.service import get_department
 from services.metrics.observations.models import Observation
@@ -83,21 +84,10 @@ def write_version(
     return revision
 
 
-def get_metric(session: Session, key: str) -> tuple[Metric, Department]:
-    row = session.exec(
-        select(Metric, Department).join(Department, Department.id == Metric.department_id).where(Metric.key == key)
-    ).first()
-    if row is None:
-        raise NotFound(f"No metric has the key '{key}'.")
-    return row[0], row[1]
-
-
 def editable_metric(session: Session, key: str, actor: Principal) -> tuple[Metric, Department]:
-    """The metric, if the actor may see it at all (else the same 404 as a missing one)."""
-    metric, department = get_metric(session, key)
-    if not (metric.is_published or actor.can_read(department.code)):
-        raise NotFound(f"No metric has the key '{key}'.")
-    return metric, department
+    """The metric, if the actor may see it at all; the same 404 as a missing one otherwise. Whether they may
+    change it is each operation's own rule."""
+    return get_visible_metric(session, key, actor)
 
 
 def _require_definer(actor: Principal, metric: Metric, department: Department) -> None:
@@ -298,7 +288,7 @@ def transition(session: Session, key: str, body: TransitionRequest, actor: Princ
 
 
 def versions(session: Session, key: str, viewer: Principal | None) -> list[MetricVersionPublic]:
-    metric = _visible(session, key, viewer)
+    metric, _ = get_visible_metric(session, key, viewer)
     rows = session.exec(
         select(MetricRevision).where(MetricRevision.metric_id == metric.id).order_by(MetricRevision.version)
     ).all()
@@ -316,12 +306,6 @@ def series_breaks(session: Session, metric_ids: list[int]) -> dict[int, list[Ser
     ):
         out[row.metric_id].append(SeriesBreak(period=row.break_period or "", version=row.version, reason=row.reason))
     return out
-
-
-def _visible(session: Session, key: str, viewer: Principal | None) -> Metric:
-    from services.metrics.definitions.service import get_visible_metric
-
-    return get_visible_metric(session, key, viewer)[0]
 
 
 def add_comment(session: Session, key: str, body: str, actor: Principal) -> CommentPublic:
@@ -342,14 +326,3 @@ def list_comments(session: Session, key: str, viewer: Principal) -> list[Comment
         raise NotFound(f"No metric has the key '{key}'.")
     rows = session.exec(select(MetricComment).where(MetricComment.metric_id == metric.id).order_by(MetricComment.id))
     return [CommentPublic.model_validate(row, from_attributes=True) for row in rows]
-
-
-def comment_counts(session: Session, metric_ids: list[int]) -> dict[int, int]:
-    if not metric_ids:
-        return {}
-    rows = session.exec(
-        select(MetricComment.metric_id, func.count(MetricComment.id))
-        .where(MetricComment.metric_id.in_(metric_ids))
-        .group_by(MetricComment.metric_id)
-    ).all()
-    return dict(rows)

@@ -13,7 +13,6 @@ from services.common.periods import DEFAULT_FISCAL_START_MONTH, Frequency, Perio
 from services.metrics.annotations.service import annotations_by_period
 from services.metrics.approvals.service import approved_months, is_approved
 from services.metrics.definitions.lifecycle import series_breaks
-from services.metrics.definitions.models import Metric
 from services.metrics.definitions.service import get_visible_metric
 from services.metrics.observations.models import Observation
 from services.metrics.observations.rollup import Combined, Part, across_units_method, combine, rollup_periods
@@ -162,7 +161,3 @@ def units_rollup(session: Session, key: str, period: str, viewer: Principal | No
         department=_public(period, combined),
         reported=reported,
     )
-
-
-def unit_codes(session: Session, metric: Metric) -> set[str]:
-    return set(session.exec(select(OrgUnit.code).where(OrgUnit.department_id == metric.department_id)))

@@ -19,10 +19,6 @@ def _public(unit: OrgUnit, department: Department, codes: dict[int, str]) -> Org
     )
 
 
-def org_unit_codes(session: Session, department_id: int) -> set[str]:
-    return set(session.exec(select(OrgUnit.code).where(OrgUnit.department_id == department_id)).all())
-
-
 def list_org_units(session: Session, department_code: str) -> list[OrgUnitPublic]:
     department = get_department(session, department_code)
     units = session.exec(select(OrgUnit).where(OrgUnit.department_id == department.id).order_by(OrgUnit.code)).all()
