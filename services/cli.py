@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import httpx
 import typer
@@ -23,6 +24,10 @@ from services.ingest.audit.service import record
 from services.ingest.clients.metrics import MetricsClient
 from services.ingest.tokens.service import create_token
 
+if TYPE_CHECKING:
+    from services.ingest.records.schemas import RecordJobPublic
+    from services.ingest.records.service import UploadOptions
+
 app = typer.Typer(help="CityStat: performance management for city governments.", no_args_is_help=True)
 token_app = typer.Typer(help="Department API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
@@ -30,6 +35,8 @@ user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 library_app = typer.Typer(help="The library of other jurisdictions' measures.", no_args_is_help=True)
 app.add_typer(library_app, name="library")
+import_app = typer.Typer(help="Bulk loads of department data.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 err = Console(stderr=True)
 
 
@@ -65,30 +72,37 @@ def migrate(service: Annotated[str | None, typer.Option(help="Only this service"
 
 
 @app.command()
-def demo(seed: int = 2017) -> None:
-    """Load the demo city (Atlanta-like, 2013 to June 2017) into metrics, once."""
+def demo(
+    seed: int = 2017,
+    records_multiplier: Annotated[
+        int, typer.Option(min=1, max=50, help="Raw service requests per request of the demo series (8: about 1M)")
+    ] = 8,
+) -> None:
+    """Load the demo city (Atlanta-like, 2013 to June 2017) into metrics, once: its catalogue and values, and the
+    raw service requests its on-time metrics are computed from."""
     from services.metrics.demo.city import AS_OF as DEMO_AS_OF
     from services.metrics.demo.city import build_demo_city
-    from services.metrics.demo.load import load_demo_city
+    from services.metrics.demo.load import load_demo
 
     settings = Settings()
     db = Database(settings.metrics_database_url)
     try:
         with Progress(console=err, transient=True) as bar:
-            task = bar.add_task("loading the demo city", total=None)
+            tasks: dict[str, object] = {}
 
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(f"loading the demo city: {stage}", total=total)
+                bar.update(tasks[stage], completed=done, total=total)
 
-            with db.session() as session:
-                result = load_demo_city(session, seed, progress)
+            result = load_demo(db, seed, settings=settings, multiplier=records_multiplier, progress=progress)
     finally:
         db.dispose()
     _demo_staff(settings, [d.code for d in build_demo_city(seed)])
     if result.loaded:
         err.print(
             f"demo city loaded: {result.departments} departments, {result.metrics} metrics, "
-            f"{result.observations} observations"
+            f"{result.observations} observations, {result.records} service requests"
         )
         if settings.as_of != DEMO_AS_OF:
             err.print(f"its data ends in June 2017: serve it with CITYSTAT_AS_OF={DEMO_AS_OF.isoformat()}")
@@ -260,6 +274,136 @@ def library_import(
     )
     for rejection in summary.rejected:
         typer.echo(f"row {rejection.row}, {rejection.field}: {rejection.reason}")
+
+
+# Hand-offs the command line tries (over about 15 s of back-off) before it leaves the job spooled and stops.
+IMPORT_HAND_OFFS = 4
+
+
+def _records_media_type(path: Path) -> str:
+    with path.open("rb") as handle:
+        if handle.read(2) == b"\x1f\x8b":
+            return "application/gzip"
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "text/csv"
+    if suffix in (".ndjson", ".jsonl", ".json"):
+        return "application/x-ndjson"
+    # The mapping profile says what the file holds.
+    return "application/octet-stream"
+
+
+async def _import_records(
+    settings: Settings, path: Path, options: UploadOptions, bar: Progress, job_ids: list[str]
+) -> RecordJobPublic:
+    """Upload and hand off in this process, as the operator: ingest spools the file, its worker streams it to
+    metrics, and the job is followed until it ends. Returns the job as GET /jobs/{id} shows it."""
+    from services.ingest.records import service as records
+    from services.ingest.records.schemas import UploadStatus
+    from services.ingest.records.spool import read_chunks
+    from services.runner import create_root_app
+
+    root = create_root_app(settings)
+    ingest = root.state.services["ingest"]
+    # This process hands off its own upload only; anything else waiting is the server's to load.
+    only: set[str] = set()
+    ingest.state.record_handoff_only = only
+    async with root.router.lifespan_context(root):
+        task = bar.add_task(f"reading {path.name}", total=path.stat().st_size)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            async for chunk in read_chunks(path):
+                bar.advance(task, len(chunk))
+                yield chunk
+
+        job, _ = await records.receive_upload(
+            ingest.state.db,
+            settings.spool_dir,
+            OPERATOR,
+            chunks(),
+            options,
+            idempotency_key=None,
+            max_bytes=settings.max_bulk_upload_bytes,
+        )
+        job_ids.append(job.id)
+        only.add(job.id)
+        ingest.state.record_handoff.wake()
+        bar.update(task, description=f"loading {path.name}", completed=0, total=job.bytes_total)
+        while True:
+            view = await records.job_view(ingest.state.db, ingest.state.metrics_client, OPERATOR, job.id)
+            if view.status in (UploadStatus.done, UploadStatus.failed):
+                bar.update(task, completed=view.progress.done)
+                return view
+            waiting = view.status is UploadStatus.spooled and view.attempts > 0
+            if waiting and view.attempts >= IMPORT_HAND_OFFS:
+                # Metrics runs in this very process: waiting longer rarely helps. The job stays spooled for a server.
+                return view
+            description = f"waiting for metrics ({view.error})" if waiting else f"loading {path.name}"
+            bar.update(task, description=description, completed=view.progress.done)
+            await asyncio.sleep(0.2)
+
+
+@import_app.command("records")
+def import_records(
+    path: Annotated[
+        Path, typer.Argument(help="CSV or NDJSON, optionally gzipped", exists=True, dir_okay=False, readable=True)
+    ],
+    mapping: Annotated[str, typer.Option(help="The feed's mapping profile: open311, nyc311, boston311, la311...")],
+    dataset: Annotated[str, typer.Option(help="The kind of record")] = "service_requests",
+    create_departments: Annotated[
+        bool, typer.Option("--create-departments", help="Create a department for each agency none maps")
+    ] = False,
+    department: Annotated[str | None, typer.Option(help="Only this department's records (others are rejected)")] = None,
+) -> None:
+    """Load a file of raw records (e.g. a city's 311 requests) as the operator, with a progress bar."""
+    from rich.markup import escape
+
+    from services.common.errors import CityStatError
+    from services.ingest.records.service import UploadOptions
+
+    settings = Settings()
+    options = UploadOptions(
+        dataset=dataset,
+        mapping=mapping,
+        department=department,
+        create_departments=create_departments,
+        media_type=_records_media_type(path),
+        filename=path.name,
+    )
+    job_ids: list[str] = []
+    try:
+        with Progress(console=err, transient=True) as bar:
+            job = asyncio.run(_import_records(settings, path, options, bar, job_ids))
+    except CityStatError as exc:
+        err.print(f"[red]{escape(str(path))}: {escape(exc.detail)}[/red]")
+        raise typer.Exit(code=1) from None
+    except KeyboardInterrupt:
+        if job_ids:
+            err.print(f"interrupted: upload {job_ids[0]} stays spooled; `citystat serve` loads it")
+        raise typer.Exit(code=130) from None
+    name = escape(path.name)
+    if job.status == "spooled":
+        err.print(
+            f"[red]{name}: metrics could not load it ({escape(job.error or 'no reason given')}); it stays spooled as "
+            f"upload {job.id}, which `citystat serve` loads[/red]"
+        )
+        raise typer.Exit(code=1)
+    if job.status == "failed":
+        err.print(f"[red]{name}: the load failed: {escape(job.error or 'no reason given')}[/red]")
+    summary = job.summary
+    if summary is not None:
+        typer.echo(
+            f"{path.name}: {summary.rows_read} rows read; accepted {summary.accepted}, updated {summary.updated}, "
+            f"unchanged {summary.unchanged}, rejected {summary.rejected}"
+        )
+        if summary.departments_created:
+            typer.echo(f"departments created: {', '.join(summary.departments_created)}")
+        for rejection in summary.first_rejections:
+            typer.echo(f"row {rejection.row}, {rejection.field}: {rejection.reason}")
+        if summary.rejected > len(summary.first_rejections):
+            typer.echo(f"... every rejected row: GET /api/ingest/jobs/{job.id}/rejections")
+    if job.status == "failed":
+        raise typer.Exit(code=1)
 
 
 if __name__ == "__main__":

@@ -24,11 +24,12 @@ from services.metrics.observations.models import Observation, ObservationRevisio
 from services.metrics.priorities.models import MetricPriority, Priority
 from tests.access_cases import BASE_CASES, PERIOD, ROLES, SIGN_OUT_CASES, WHO, A, B, Case, Who, World, _names
 from tests.access_cases_catalogue import CATALOGUE_CASES
+from tests.access_cases_records import RECORDS_CASES, records_ingest_world, records_world
 from tests.factories import DEFAULT_PASSWORD, make_department, make_metric, make_target, make_token, make_user
 from tests.test_route_auth import PUBLIC, _routes
 
 # The catalogue's cases come after the others (its audit cases read what they changed); sign-out comes last.
-CASES = [*BASE_CASES, *CATALOGUE_CASES, *SIGN_OUT_CASES]
+CASES = [*BASE_CASES, *CATALOGUE_CASES, *RECORDS_CASES, *SIGN_OUT_CASES]
 
 
 def _count(db, model, *where) -> int:
@@ -111,11 +112,14 @@ def world(client, metrics_db, ingest_db) -> World:
         s.add(measure)
         s.flush()
         library = (imported.id, measure.id)
+        records_world(s)
     token_a, token_b = make_token(ingest_db, A), make_token(ingest_db, B)
     # Through the front door, so B's hidden metric has observations, revisions and a submission behind them.
     submission_b = _deliver(client, token_b, [("dpb.hidden", 0.5), ("dpb.pub", 0.5)])
     submission_a = _deliver(client, token_a, [("dpa.hidden", 0.5), ("dpa.pub", 0.5)])
     make_token(ingest_db, B, "to be revoked")
+    with ingest_db.session() as s:
+        records_ingest_world(s)
     with ingest_db.session() as s:
         victim_id = s.exec(select(ApiToken.id).where(ApiToken.name == "to be revoked")).one()
 
@@ -138,9 +142,10 @@ def _run(client, world: World, who: Who, case: Case) -> httpx.Response:
 def _same_answer(world: World, hidden: httpx.Response, missing: httpx.Response, case: Case) -> bool:
     """A hidden thing must be indistinguishable from a missing one, the asked-for name aside."""
     asked, absent = case.request(world)["url"], case.same_as_missing(world)["url"]
-    hidden_key, absent_key = asked.split("/")[-1], absent.split("/")[-1]
-    if "/metrics/" in asked:
-        hidden_key, absent_key = "dpb.hidden", "dpb.absent"
+    # The asked-for name is the path segment where the two requests differ.
+    hidden_key, absent_key = next(
+        (a, b) for a, b in zip(asked.split("/"), absent.split("/"), strict=True) if a != b
+    )
     return hidden.status_code == missing.status_code and hidden.text.replace(hidden_key, "?") == missing.text.replace(
         absent_key, "?"
     )

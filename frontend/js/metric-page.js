@@ -137,6 +137,13 @@ function correctionControls(metric, series, user, reload) {
   };
 }
 
+/** Staff reach the raw records behind each value of a computed metric (drilldown.html). */
+function recordsLinks(metric, user) {
+  if (!user || !metric.is_computed || !metric.rule) return null;
+  return (observation, label = "Records") => h("a", { href: pageHref("drilldown.html", { metric: metric.key, period: observation.period }),
+    class: "records-link" }, label, h("span", { class: "visually-hidden" }, ` behind ${formatPeriod(observation.period)}`));
+}
+
 /** The series breaks with their reasons, from the definition's versions; the performance's list if those fail. */
 async function seriesBreaks(key, perf) {
   try {
@@ -176,13 +183,15 @@ function render({ metric, series, targets, perf, user, notes, breaks }, reload, 
   const correct = correctionControls(metric, series, user, () => reload());
   const panel = statusPanel(metric, perf, approved);
   if (correct && current) panel.append(h("p", { class: "form-actions" }, correct(current, "Correct this value…")));
+  const records = recordsLinks(metric, user);
+  if (records && current) panel.append(h("p", {}, records(current, "See the records behind this value")));
   showContent(content,
     panel,
     chart.figure,
     notesPart.section,
     definition(metric),
     targetTable(metric, targets),
-    dataTable(metric, series, targets, correct));
+    dataTable(metric, series, targets, correct || records, correct ? "Action" : "Records"));
   chart.draw();
   if (notePeriod) notesPart.show(notePeriod, { message });
 }

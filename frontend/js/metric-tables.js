@@ -27,13 +27,14 @@ export function targetTable(metric, targets) {
     table("Target history, newest first", ["From", "Target", "Tolerance", "Set by", "Reason"], rows));
 }
 
-/** `action(observation)`, when given, adds a last column of controls (the "Correct…" buttons for staff). */
-export function dataTable(metric, series, targets, action = null) {
+/** `action(observation)`, when given, adds a last column of controls (the "Correct…" buttons for staff), headed
+ * `actionHeader`. */
+export function dataTable(metric, series, targets, action = null, actionHeader = "Action") {
   if (!series.length) return null;
   const inForce = targetsAt(series.map((o) => o.period), targets);
   const hasRatio = series.some((o) => o.numerator !== null && o.numerator !== undefined);
   const headers = ["Period", "Value", "Target", ...(hasRatio ? ["Numerator", "Denominator"] : []), "Approval", "Comment",
-    ...(action ? ["Action"] : [])];
+    ...(action ? [actionHeader] : [])];
   const rows = series.map((o, i) => [formatPeriod(o.period, "short"), formatValue(o.value, metric.unit),
     formatValue(inForce[i], metric.unit),
     ...(hasRatio ? [o.numerator ?? "—", o.denominator ?? "—"].map((v) => (typeof v === "number" ? count.format(v) : v)) : []),

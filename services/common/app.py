@@ -86,8 +86,12 @@ def create_service_app(
     routers: list[APIRouter],
     lifespan: Lifespan | None = None,
     route_limits: dict[str, int] | None = None,
+    streamed_paths: tuple[str, ...] = (),
 ) -> FastAPI:
-    """Build a service app whose lifespan opens its database; `lifespan` adds service-specific parts."""
+    """Build a service app whose lifespan opens its database; `lifespan` adds service-specific parts.
+
+    `route_limits` give routes (by path ending) their own body limit; `streamed_paths` are routes that read their
+    body as a stream, whose limit is counted as they read it instead of by buffering the body first."""
 
     @asynccontextmanager
     async def service_lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -118,6 +122,7 @@ def create_service_app(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         route_limits=route_limits,
+        streamed_paths=streamed_paths,
     )
     for router in routers:
         app.include_router(router)

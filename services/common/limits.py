@@ -23,12 +23,23 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
 
 
 class BodySizeLimitMiddleware:
-    """One limit for every route, except routes (by path ending) that take files and get their own."""
+    """One limit for every route, except routes (by path ending) that take files and get their own.
 
-    def __init__(self, app: ASGIApp, max_bytes: int, route_limits: dict[str, int] | None = None) -> None:
+    Routes in `streamed_paths` read their body as a stream (a bulk file spooled to disk): theirs is counted as it
+    is read, never buffered here first, and going over the limit raises from `receive` inside the route, which
+    must remove whatever it wrote (then the answer is a 413)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        route_limits: dict[str, int] | None = None,
+        streamed_paths: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.route_limits = route_limits or {}
+        self.streamed_paths = tuple(streamed_paths)
 
     def limit_for(self, path: str) -> int:
         for ending, limit in self.route_limits.items():
@@ -36,11 +47,15 @@ class BodySizeLimitMiddleware:
                 return limit
         return self.max_bytes
 
+    def is_streamed(self, path: str) -> bool:
+        return path.endswith(self.streamed_paths) if self.streamed_paths else False
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        max_bytes = self.limit_for(scope.get("path", ""))
+        path = scope.get("path", "")
+        max_bytes = self.limit_for(path)
         declared = None
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
@@ -51,7 +66,7 @@ class BodySizeLimitMiddleware:
                 if declared > max_bytes:
                     await self._reject(max_bytes, scope, receive, send)
                     return
-        if declared is None and scope.get("method") in ("POST", "PUT", "PATCH"):
+        if declared is None and scope.get("method") in ("POST", "PUT", "PATCH") and not self.is_streamed(path):
             # A body of unknown length (chunked) is read up to the limit before the app sees it: an app
             # that meets the limit half-way through reading says "could not parse", not 413.
             buffered = await self._read_within(max_bytes, receive)

@@ -45,12 +45,22 @@ class Settings(BaseSettings):
     # A period's values lock by themselves this many days after they were due, approved or not.
     lock_after_days: int = Field(default=30, ge=0)
 
+    # The city's clock: raw records are counted in the month and ISO week they fell in here.
+    time_zone: str = "America/New_York"
+
     max_body_bytes: int = 1_000_000
     # File-shaped submissions (CSV, DHIS2) may be larger than a JSON request.
     max_upload_bytes: int = 20_000_000
     # Deliveries from ingest to metrics carry a whole submission (or several) as JSON, which is larger
     # than the file it came from; they are authenticated by the internal token.
     max_internal_body_bytes: int = 200_000_000
+    # Bulk raw-record uploads are streamed to disk, never held in memory: their limit is far above the others.
+    max_bulk_upload_bytes: int = 10_000_000_000
+    # Rows per chunk of a bulk load: one transaction, one progress step.
+    bulk_chunk_rows: int = 20_000
+    # Hosts pull connectors may fetch from (exact host names or IPs); empty means no pulls at all.
+    pull_allowed_hosts: list[str] = []
+    pull_poll_seconds: float = 60.0
     # Per principal (API token or staff member): a sustained rate and a burst.
     rate_limit_per_minute: float = 600.0
     rate_limit_burst: int = 120
@@ -75,6 +85,10 @@ class Settings(BaseSettings):
             if not getattr(self, attr):
                 setattr(self, attr, f"sqlite:///{(self.data_dir / f'{service}.db').as_posix()}")
         return self
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.data_dir / "spool"
 
     def database_url(self, service: str) -> str:
         return getattr(self, f"{service}_database_url")

@@ -16,6 +16,9 @@ from services.common.settings import Settings
 from services.ingest.accounts.router import auth_router, users_router
 from services.ingest.audit.router import router as audit_router
 from services.ingest.clients.metrics import MetricsClient
+from services.ingest.records import service as records
+from services.ingest.records.handoff import RecordHandoff
+from services.ingest.records.router import router as records_router
 from services.ingest.submissions import service as submissions
 from services.ingest.submissions.pipeline import SubmissionPipeline
 from services.ingest.submissions.router import router as submissions_router
@@ -26,6 +29,9 @@ log = logging.getLogger("citystat.ingest")
 
 # Files (CSV, DHIS2) may be larger than a JSON request; the upload limit is its own setting.
 UPLOAD_PATHS = ("/submissions/csv", "/dataValueSets")
+# Bulk raw-record files go to disk as they arrive, never into memory: their limit is far larger and is counted as
+# the route reads the body.
+BULK_PATHS = ("/records",)
 # Sign-in attempts per username: enough for typos, too few for guessing.
 LOGIN_ATTEMPTS_PER_MINUTE = 10
 
@@ -59,12 +65,19 @@ async def _drain_forever(app: FastAPI, every: float) -> None:
 
 async def _ingest_health(app: FastAPI) -> tuple[dict[str, int | str], str | None]:
     pending = await run_in_threadpool(submissions.pending_count, app.state.db)
+    spooled = await run_in_threadpool(records.spooled_count, app.state.db)
     metrics_ok = await app.state.metrics_client.is_healthy(timeout=2.0)
-    details: dict[str, int | str] = {"outbox_pending": pending, "metrics": "ok" if metrics_ok else "unreachable"}
+    details: dict[str, int | str] = {
+        "outbox_pending": pending,
+        "records_spooled": spooled,
+        "metrics": "ok" if metrics_ok else "unreachable",
+    }
     # Submissions per transaction (or per call to metrics) and time per group: how group commit is doing.
     details.update({f"group commit, {name}": figures for name, figures in app.state.pipeline.stats().items()})
-    # Submissions are still accepted and kept while metrics is away; they wait in the outbox.
-    return details, None if metrics_ok else "the metrics service is unreachable; submissions wait in the outbox"
+    # Submissions and record uploads are still accepted and kept while metrics is away.
+    return details, None if metrics_ok else (
+        "the metrics service is unreachable; submissions wait in the outbox, record uploads in the spool"
+    )
 
 
 def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
@@ -83,9 +96,15 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
         ):
             app.state.metrics_client = pipeline.metrics
             app.state.pipeline = pipeline
+            # The command line sets record_handoff_only before start-up, to hand off its own upload and no other.
+            handoff = RecordHandoff(
+                app.state.db, pipeline.metrics, settings.spool_dir, getattr(app.state, "record_handoff_only", None)
+            )
+            app.state.record_handoff = handoff
             drainer = asyncio.create_task(_drain_forever(app, settings.outbox_poll_seconds))
             try:
-                yield
+                async with handoff.running():
+                    yield
             finally:
                 drainer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -101,10 +120,15 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
             users_router,
             tokens_router,
             submissions_router,
+            records_router,
             audit_router,
         ],
         lifespan,
-        route_limits={path: settings.max_upload_bytes for path in UPLOAD_PATHS},
+        route_limits={
+            **{path: settings.max_upload_bytes for path in UPLOAD_PATHS},
+            **{path: settings.max_bulk_upload_bytes for path in BULK_PATHS},
+        },
+        streamed_paths=BULK_PATHS,
     )
     app.add_middleware(_JsonSubmissionsOnly)
     return app

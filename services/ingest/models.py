@@ -3,9 +3,10 @@
 from services.ingest.accounts.models import StaffUser
 from services.ingest.audit.models import AuditEvent
 from services.ingest.base import IngestTable
+from services.ingest.records.models import RecordUpload
 from services.ingest.submissions.models import Submission
 from services.ingest.tokens.models import ApiToken
 
 metadata = IngestTable.metadata
 
-__all__ = ["ApiToken", "AuditEvent", "StaffUser", "Submission", "metadata"]
+__all__ = ["ApiToken", "AuditEvent", "RecordUpload", "StaffUser", "Submission", "metadata"]

@@ -1,3 +1,6 @@
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 
 from services.common.app import create_service_app, health_router
@@ -13,6 +16,12 @@ from services.metrics.observations.router import router as observations_router
 from services.metrics.orgunits.router import router as orgunits_router
 from services.metrics.performance.router import router as performance_router
 from services.metrics.priorities.router import router as priorities_router
+from services.metrics.records.analytics_router import router as analytics_router
+from services.metrics.records.pull import Puller
+from services.metrics.records.pull_router import router as pulls_router
+from services.metrics.records.router import IMPORTS_PATH as RECORD_IMPORTS_PATH
+from services.metrics.records.router import router as records_router
+from services.metrics.records.rules_router import router as computed_router
 from services.metrics.schedules.router import router as schedules_router
 from services.metrics.targets.router import router as targets_router
 
@@ -23,6 +32,14 @@ INTERNAL_WRITE_PATHS = ("/observations/batch", "/observations/batches")
 def create_app(settings: Settings | None = None, *, transport: object = None) -> FastAPI:
     # Metrics calls no other service; `transport` keeps the three factories interchangeable.
     settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Pull connectors: the outbound client, and the scheduler that pulls each profile's source when it is due.
+        async with Puller.running(app.state.db, settings) as puller:
+            app.state.puller = puller
+            yield
+
     return create_service_app(
         "metrics",
         "CityStat metrics",
@@ -41,10 +58,18 @@ def create_app(settings: Settings | None = None, *, transport: object = None) ->
             approvals_router,
             schedules_router,
             audit_router,
+            records_router,
+            computed_router,
+            analytics_router,
+            pulls_router,
         ],
+        lifespan,
         route_limits={
             **{path: settings.max_internal_body_bytes for path in INTERNAL_WRITE_PATHS},
             # A jurisdiction's measures file (San Francisco's is 1.1 MB).
             IMPORTS_PATH: settings.max_upload_bytes,
+            # Spooled raw-record files stream through; the route counts them against their own, far larger limit.
+            RECORD_IMPORTS_PATH: settings.max_bulk_upload_bytes,
         },
+        streamed_paths=(RECORD_IMPORTS_PATH,),
     )

@@ -10,12 +10,28 @@ from services.metrics.library.models import LibraryImport, LibraryMeasure
 from services.metrics.observations.models import Observation, ObservationDelivery, ObservationRevision
 from services.metrics.orgunits.models import OrgUnit
 from services.metrics.priorities.models import MetricPriority, Priority
+from services.metrics.records.models import (
+    Dataset,
+    Holiday,
+    MappingProfile,
+    RawRecord,
+    RecordImport,
+    RecordRejection,
+    SlaRule,
+)
 
 metadata = MetricsTable.metadata
 
 __all__ = [
     "Annotation",
     "AuditEvent",
+    "Dataset",
+    "Holiday",
+    "MappingProfile",
+    "RawRecord",
+    "RecordImport",
+    "RecordRejection",
+    "SlaRule",
     "Department",
     "LibraryImport",
     "LibraryMeasure",

@@ -378,6 +378,13 @@ def test_post_bodies_and_size_limits(stack: Nginx) -> None:
     got = echoed(request(stack.port, "POST", "/api/ingest/uploads", body=three_mb))
     assert got["body_bytes"] == len(three_mb)
 
+    # Raw-record files go past the other uploads' 32 MB, streamed to ingest, which enforces its own limit.
+    forty_mb = b"x" * (40 * 1024 * 1024)
+    got = echoed(request(stack.port, "POST", "/api/ingest/records", body=forty_mb))
+    assert got["body_bytes"] == len(forty_mb)
+    status, _, _ = request(stack.port, "POST", "/api/ingest/uploads", body=forty_mb)
+    assert status == 413
+
     # ...elsewhere nginx refuses them itself, in problem+json like the services.
     status, headers, body = request(stack.port, "POST", "/api/metrics/metrics", body=three_mb)
     assert status == 413

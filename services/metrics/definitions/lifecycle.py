@@ -34,9 +34,11 @@ from services.metrics.departments.models import Department
 from services.metrics.departments.service import get_department
 from services.metrics.observations.models import Observation
 from services.metrics.observations.rollup import default_rollup
+from services.metrics.records.rules import MetricRule, allowed_rollups, check_rule
+from services.metrics.records.rules import default_rollup as rule_rollup
 
 # Fields whose change alters what the series measures when the caller does not say.
-_MEANING = ("unit",)
+_MEANING = ("unit", "rule")
 # Which moves are allowed, and who may make them: "office" = the performance office (analysts, admins).
 _TRANSITIONS: dict[tuple[MetricState, MetricState], str] = {
     (MetricState.draft, MetricState.proposed): "office or department",
@@ -109,12 +111,27 @@ def create_draft(session: Session, body: MetricCreate, actor: Principal) -> tupl
     if session.exec(select(Metric.id).where(Metric.key == body.key)).first() is not None:
         raise Conflict(f"A metric with the key '{body.key}' already exists.")
     _check_range(body.min_value, body.max_value)
-    values = body.model_dump(exclude={"department"})
-    values["rollup"] = body.rollup or _default_rollup(body.unit)
+    values = body.model_dump(exclude={"department", "rule"})
+    rule = None
+    if body.rule is not None:
+        # A computed metric's roll-up follows from what it measures (a backlog is a stock), not from its unit.
+        values["rollup"] = body.rollup or rule_rollup(body.rule.measure)
+        check_rule(
+            session,
+            body.rule,
+            unit=body.unit,
+            rollup=values["rollup"],
+            frequency=body.frequency,
+            max_value=body.max_value,
+        )
+        values["is_computed"] = True
+        rule = body.rule.model_dump(mode="json")
+    values["rollup"] = values["rollup"] or _default_rollup(body.unit)
     metric = create_metric(
-        session, department, MetricBase(**values), state=MetricState.draft, actor=actor, action="created"
+        session, department, MetricBase(**values), state=MetricState.draft, actor=actor, action="created", rule=rule
     )
-    record(session, actor, "metric.created", department=department.code, subject=metric.key, detail=values)
+    detail = {**values, "rule": rule}
+    record(session, actor, "metric.created", department=department.code, subject=metric.key, detail=detail)
     return metric, department
 
 
@@ -129,6 +146,7 @@ def create_metric(
     provenance: dict[str, Any] | None = None,
     library_measure_id: int | None = None,
     reason: str = "",
+    rule: dict[str, Any] | None = None,
 ) -> Metric:
     from services.common.auth import OPERATOR
 
@@ -140,10 +158,13 @@ def create_metric(
         created_by=actor.actor,
         provenance=provenance,
         library_measure_id=library_measure_id,
+        rule=rule,
     )
     session.add(metric)
     session.flush()
     definition_now = {name: _plain(getattr(metric, name)) for name in MetricBase.model_fields}
+    if rule is not None:
+        definition_now["rule"] = rule
     changes = {name: {"from": None, "to": value} for name, value in definition_now.items()}
     write_version(session, metric, actor, action, changes=changes, reason=reason)
     session.flush()
@@ -153,6 +174,24 @@ def create_metric(
 def _check_range(low: float | None, high: float | None) -> None:
     if low is not None and high is not None and low > high:
         raise Unprocessable("min_value is above max_value.", errors=[{"field": "min_value", "reason": "above max"}])
+
+
+def _check_computed(session: Session, metric: Metric, body: MetricUpdate, wanted: dict[str, Any]) -> None:
+    """A metric with a rule must still fit it after the change, whichever of the two changed."""
+    rule = body.rule if "rule" in wanted else (MetricRule.model_validate(metric.rule) if metric.rule else None)
+    if rule is None:
+        return
+    if "rollup" not in wanted and RollupMethod(metric.rollup) not in allowed_rollups(rule.measure):
+        # A metric becoming computed takes its measure's roll-up (a backlog is a stock) unless it says otherwise.
+        wanted["rollup"] = rule_rollup(rule.measure)
+    check_rule(
+        session,
+        rule,
+        unit=wanted.get("unit", metric.unit),
+        rollup=wanted.get("rollup", metric.rollup),
+        frequency=wanted.get("frequency", metric.frequency),
+        max_value=wanted.get("max_value", metric.max_value),
+    )
 
 
 def _has_values(session: Session, metric: Metric) -> bool:
@@ -172,6 +211,10 @@ def update_definition(
     for field in ("name", "unit", "kind", "direction", "frequency", "rollup"):
         if field in wanted and wanted[field] is None:
             raise Unprocessable(f"'{field}' cannot be emptied.", errors=[{"field": field, "reason": "null"}])
+    if "rule" in wanted:
+        wanted["rule"] = body.rule.model_dump(mode="json") if body.rule is not None else None
+        wanted["is_computed"] = body.rule is not None
+    _check_computed(session, metric, body, wanted)
     changes = {
         field: {"from": _plain(getattr(metric, field)), "to": _plain(value)}
         for field, value in wanted.items()

@@ -75,6 +75,8 @@ class Metric(MetricBase, table=True):
     # Where the definition came from when adopted from another jurisdiction's library.
     library_measure_id: int | None = Field(default=None, foreign_key="library_measure.id")
     provenance: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    # A computed metric's declarative rule over raw records (records/rules.py); None for a submitted metric.
+    rule: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     created_by: str = Field(default="operator", max_length=200)
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)

@@ -18,6 +18,7 @@ from services.metrics.definitions.schemas import (
     TransitionRequest,
 )
 from services.metrics.deps import OptionalStaff, SessionDep, SettingsDep, StaffPrincipal
+from services.metrics.records.compute import recompute
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
 
@@ -48,8 +49,10 @@ def list_metrics(
 def create_metric(
     body: MetricCreate, session: SessionDep, settings: SettingsDep, actor: StaffPrincipal
 ) -> MetricPublic:
-    """A new draft metric (the performance office)."""
+    """A new draft metric (the performance office). One with a `rule` is computed from the raw records at once."""
     metric, _ = lifecycle.create_draft(session, body, actor)
+    if metric.rule is not None:
+        recompute(session, metric, None, settings=settings)
     return service.metric_public(session, metric.key, settings.as_of, actor)
 
 
@@ -62,8 +65,11 @@ def read_metric(key: MetricKeyPath, session: SessionDep, settings: SettingsDep, 
 def update_metric(
     key: MetricKeyPath, body: MetricUpdate, session: SessionDep, settings: SettingsDep, actor: StaffPrincipal
 ) -> MetricPublic:
-    """Change a definition. Each change is a new version; one that alters what is measured marks a series break."""
-    lifecycle.update_definition(session, key, body, actor, settings.as_of)
+    """Change a definition. Each change is a new version; one that alters what is measured marks a series break.
+    A new `rule` recomputes the values of unlocked periods (POST .../recompute with force for the locked ones)."""
+    metric, _ = lifecycle.update_definition(session, key, body, actor, settings.as_of)
+    if "rule" in body.model_fields_set and metric.rule is not None:
+        recompute(session, metric, None, settings=settings)
     return service.metric_public(session, key, settings.as_of, actor)
 
 

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from services.common.periods import Frequency, PeriodText
 from services.common.types import CODE_PATTERN, INPUT_CONFIG, METRIC_KEY_PATTERN, NO_NUL_PATTERN, FiniteFloat
 from services.metrics.definitions.models import Direction, MetricKind, MetricState, RollupMethod, ToleranceKind
+from services.metrics.records.rules import MetricRule
 
 
 def text(max_length: int, min_length: int = 0):
@@ -60,6 +61,8 @@ class MetricPublic(BaseModel):
     signed_off_at: dt.datetime | None = None
     signed_off_on_behalf: bool = False
     provenance: dict[str, Any] | None = None
+    # A computed metric's rule over raw records; None for a metric its department submits.
+    rule: MetricRule | None = None
 
 
 class MetricCreate(BaseModel):
@@ -83,6 +86,9 @@ class MetricCreate(BaseModel):
     first_period: PeriodText | None = None
     min_value: FiniteFloat | None = None
     max_value: FiniteFloat | None = None
+    rule: MetricRule | None = Field(
+        default=None, description="Compute the values from raw records by this rule; the department submits none"
+    )
 
 
 class MetricUpdate(BaseModel):
@@ -103,6 +109,7 @@ class MetricUpdate(BaseModel):
     min_value: FiniteFloat | None = None
     max_value: FiniteFloat | None = None
     is_published: bool | None = None
+    rule: MetricRule | None = Field(default=None, description="null: the department submits the values again")
     reason: text(2_000) = Field(default="", description="Why; required once the metric is active")
     series_break: bool | None = Field(
         default=None,

@@ -130,6 +130,7 @@ def to_public(
         signed_off_at=metric.signed_off_at,
         signed_off_on_behalf=metric.signed_off_on_behalf,
         provenance=metric.provenance,
+        rule=metric.rule,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +14,9 @@ from sqlmodel import Session, select
 # loader runs outside the app, from the command line.
 import services.metrics.models  # noqa: F401
 from services.common.auth import Principal, PrincipalKind
+from services.common.db import Database
 from services.common.periods import Period
+from services.common.settings import Settings
 from services.metrics.approvals.models import PeriodApproval
 from services.metrics.definitions.lifecycle import create_metric, write_version
 from services.metrics.definitions.models import (
@@ -28,6 +31,7 @@ from services.metrics.definitions.models import (
 from services.metrics.definitions.service import add_target
 from services.metrics.demo.city import DemoDepartment, DemoMetric, build_demo_city
 from services.metrics.demo.programme import ANALYST, PRIORITIES, PRIORITIES_ADOPTED
+from services.metrics.demo.records import COMPUTED_METRICS, FULL_MULTIPLIER, computed_rule, load_demo_records
 from services.metrics.departments.models import Department
 from services.metrics.departments.service import create_department
 from services.metrics.observations.models import Observation
@@ -46,6 +50,7 @@ class DemoLoad:
     versions: int = 0  # metric_revision rows, the first versions included
     comments: int = 0
     approvals: int = 0
+    records: int = 0  # raw service requests
 
 
 def _person(name: str) -> Principal:
@@ -70,7 +75,12 @@ def load_demo_city(session: Session, seed: int = 2017, progress: Callable[[int, 
         for demo_metric in demo_department.metrics:
             metric = _metric(session, department, demo_metric)
             metric_ids[demo_metric.key] = metric.id
-            rows += _observation_rows(metric.id, demo_metric)
+            if demo_metric.key in COMPUTED_METRICS.values():
+                # Its values come from the demo's raw service requests (load_demo_records), by its rule.
+                metric.rule = computed_rule(demo_department.code)
+                metric.is_computed = True
+            else:
+                rows += _observation_rows(metric.id, demo_metric)
             metrics += 1
             versions += demo_metric.version
             comments += len(demo_metric.comments)
@@ -253,3 +263,27 @@ def _alignments(
                 )
                 for outcome in demo.drives
             )
+
+
+def load_demo(
+    db: Database,
+    seed: int = 2017,
+    *,
+    settings: Settings,
+    multiplier: int = FULL_MULTIPLIER,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> DemoLoad:
+    """The whole demo city, once: its catalogue and values, then its raw service requests and the metrics computed
+    from them. `progress(stage, done, total)`."""
+    with db.session() as session:
+        loaded = load_demo_city(session, seed, progress and (lambda done, total: progress("city", done, total)))
+    if not loaded.loaded:
+        return loaded
+    job = load_demo_records(
+        db,
+        build_demo_city(seed),
+        settings=settings,
+        multiplier=multiplier,
+        progress=progress and (lambda done, total: progress("service requests", done, total)),
+    )
+    return dataclasses.replace(loaded, records=job.accepted + job.updated + job.unchanged)
