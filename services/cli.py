@@ -406,5 +406,49 @@ def import_records(
         raise typer.Exit(code=1)
 
 
+@app.command()
+def recompute(
+    dataset: Annotated[str, typer.Option(help="The dataset whose computed metrics to recompute")] = "service_requests",
+    metric: Annotated[str | None, typer.Option(help="Only this computed metric (its key)")] = None,
+    force: Annotated[bool, typer.Option(help="Also change values of locked (approved) periods")] = False,
+) -> None:
+    """Recompute computed metrics from their raw records, every period, with a progress bar."""
+    from rich.markup import escape
+    from sqlmodel import select
+
+    from services.metrics.definitions.models import Metric
+    from services.metrics.records.compute import recompute as recompute_metric
+    from services.metrics.records.compute import recompute_dataset
+
+    settings = Settings()
+    db = Database(settings.metrics_database_url)
+    reason = "recomputed from the command line"
+    try:
+        with Progress(console=err, transient=True) as bar, db.session() as session:
+            task = bar.add_task("recomputing", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            if metric is None:
+                results = recompute_dataset(
+                    session, dataset, force=force, settings=settings, progress=progress, reason=reason
+                )
+            else:
+                found = session.exec(select(Metric).where(Metric.key == metric)).first()
+                if found is None or not found.is_computed:
+                    err.print(f"[red]{escape(metric)} is not a computed metric[/red]")
+                    raise typer.Exit(code=1)
+                results = [recompute_metric(session, found, None, force=force, settings=settings, reason=reason)]
+    finally:
+        db.dispose()
+    for result in results:
+        locked = f", {len(result.locked_skipped)} locked periods left as they were" if result.locked_skipped else ""
+        typer.echo(
+            f"{result.metric}: {result.created} created, {result.updated} updated, {result.deleted} deleted, "
+            f"{result.unchanged} unchanged{locked}"
+        )
+
+
 if __name__ == "__main__":
     app()

@@ -198,6 +198,15 @@ def test_postgres_gets_its_init_script_and_the_app_password(config: dict[str, An
     assert "ports" not in postgres, "PostgreSQL should not be published on the host"
 
 
+def test_ingest_spools_bulk_uploads_on_a_named_volume(config: dict[str, Any]) -> None:
+    # A bulk upload is answered once it is spooled: the spool must outlive a container restart.
+    ingest = config["services"]["ingest"]
+    mounts = [str(v).split(":") for v in ingest.get("volumes", [])]
+    named = {m[0]: m[1] for m in mounts if len(m) >= 2}
+    assert named.get("ingest-spool") == environment(ingest)["CITYSTAT_DATA_DIR"]
+    assert "ingest-spool" in config["volumes"]
+
+
 def published_ports(service: dict[str, Any]) -> set[tuple[int, int]]:
     ports = set()
     for entry in service.get("ports", []):

@@ -4,8 +4,10 @@ transaction that also moves the job's progress on, so what the job says it has l
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -61,6 +63,8 @@ class LoadRequest:
     create_departments: bool
     actor: str
     media_format: str | None = None
+    # An admin-defined dataset's fields (Dataset.fields); empty for service requests.
+    dataset_fields: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -133,6 +137,59 @@ class _Departments:
         return code
 
 
+_TRUE, _FALSE = {"true", "yes", "y", "1", "t"}, {"false", "no", "n", "0", "f"}
+
+
+class _AttributeSchema:
+    """An admin-defined dataset's own fields: each kept value converted to its declared type, a required one
+    present. A value that does not fit rejects its row, naming the field."""
+
+    def __init__(self, fields: list[dict]) -> None:
+        self.fields = [(f["name"], f.get("type", "string"), bool(f.get("required"))) for f in fields]
+
+    def check(self, attributes: dict | None) -> dict | None:
+        attributes = dict(attributes or {})
+        for name, kind, required in self.fields:
+            value = attributes.get(name)
+            if value is None or value == "":
+                if required:
+                    raise _Reject(name, f"the dataset requires {name}, and the row has none")
+                attributes.pop(name, None)
+                continue
+            attributes[name] = self._typed(name, kind, value)
+        return attributes or None
+
+    @staticmethod
+    def _typed(name: str, kind: str, value: object) -> object:
+        text = str(value).strip()
+        try:
+            if kind == "number":
+                number = value if isinstance(value, int | float) and not isinstance(value, bool) else float(text)
+                if not math.isfinite(number):
+                    raise ValueError
+                return number
+            if kind == "integer":
+                if isinstance(value, bool):
+                    raise ValueError
+                return value if isinstance(value, int) else int(text)
+            if kind == "boolean":
+                if isinstance(value, bool):
+                    return value
+                if text.lower() in _TRUE:
+                    return True
+                if text.lower() in _FALSE:
+                    return False
+                raise ValueError
+            if kind == "datetime":
+                moment = dt.datetime.fromisoformat(text)
+                if moment.utcoffset() is None:
+                    raise ValueError
+                return moment.isoformat()
+        except ValueError:
+            raise _Reject(name, f"'{text[:60]}' is not a {kind} (the dataset declares {name} as one)") from None
+        return text
+
+
 def _department_code(agency: str) -> str | None:
     code = _CODE_CLEAN.sub("", agency.upper())
     if not code:
@@ -191,6 +248,7 @@ class RecordLoader:
         self.chunk_rows = chunk_rows
         self.is_sqlite = db.is_sqlite
         self.file_size: int | None = None
+        self.attribute_schema = _AttributeSchema(request.dataset_fields) if request.dataset_fields else None
 
     def run(self, path: Path) -> set[tuple[str, str]]:
         """Load the file; the periods (department, month or week) whose records changed."""
@@ -264,7 +322,7 @@ class RecordLoader:
         if due is None:
             due = self.sla.due_at(department, row.category, opened)
             due_source = "sla" if due is not None else None
-        attributes = row.attributes
+        attributes = row.attributes if self.attribute_schema is None else self.attribute_schema.check(row.attributes)
         return (
             self.request.dataset,
             row.record_id,

@@ -339,6 +339,9 @@ class Puller:
                     errors=[{"field": "definition.source_connector", "reason": "the profile has none"}],
                 )
             check_pull_source(connector, self.settings.pull_allowed_hosts)
+            from services.metrics.records.service import get_dataset  # service imports this module's checks
+
+            dataset_fields = get_dataset(session, definition.dataset).fields
             since = None if full or connector.since_param is None or row is None else row.pull_cursor
             job_id = _job_id(name, utcnow())
             if principal is not None:
@@ -353,6 +356,7 @@ class Puller:
             actor=pull_actor(name),
             # An Open311 answer is rewritten as NDJSON (one line per request), so that pages add up to one file.
             media_format="ndjson" if connector.kind == "open311" else connector.kind,
+            dataset_fields=dataset_fields,
         )
         start_job(self.db, load, None)
         parse = time_parser(definition.timestamp_formats, ZoneInfo(definition.time_zone))

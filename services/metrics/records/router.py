@@ -148,14 +148,14 @@ async def run_record_import(
 
     def prepare() -> tuple[LoadRequest, object, bool]:
         with db.session() as session:
-            service.get_dataset(session, dataset)
+            fields = service.get_dataset(session, dataset).fields
             profile = service.get_profile(session, mapping)
         if profile.dataset != dataset:
             raise Unprocessable(
                 f"The mapping profile '{mapping}' reads the dataset '{profile.dataset}', not '{dataset}'.",
                 errors=[{"field": "mapping", "reason": "for another dataset"}],
             )
-        load = LoadRequest(id, dataset, mapping, profile, department, create_departments, actor, format)
+        load = LoadRequest(id, dataset, mapping, profile, department, create_departments, actor, format, fields)
         job, must_run = start_job(db, load, bytes_total)
         return load, job, must_run
 
