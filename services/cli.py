@@ -37,7 +37,8 @@ library_app = typer.Typer(help="The library of other jurisdictions' measures.", 
 app.add_typer(library_app, name="library")
 import_app = typer.Typer(help="Bulk loads of department data.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
-err = Console(stderr=True)
+# Soft wrap: a message naming a long path stays one line, whole, for whoever greps it.
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _check_service(name: str | None) -> None:

@@ -13,7 +13,7 @@ export CITYSTAT_TEST_SEED=$SEED
 echo "test seed: $SEED (rerun with CITYSTAT_TEST_SEED=$SEED make test)"
 
 read -r pgdir pgurl < <(bash infra/dev/throwaway-postgres.sh start) || { echo "could not start PostgreSQL" >&2; exit 1; }
-work=$(mktemp -d /tmp/citystat-tests.XXXXXX)
+work=$(mktemp -d /tmp/cst.XXXXXX)
 trap 'bash infra/dev/throwaway-postgres.sh stop "$pgdir"; rm -rf "$work"' EXIT
 
 # Each pass has its own pytest temporary folder, so neither cleans up the other's.
