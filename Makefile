@@ -52,6 +52,7 @@ bench: install-dev
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
 	$(BIN)/python bench/ingest_throughput.py
 	$(BIN)/python bench/catalogue_latency.py
+	$(BIN)/python bench/records_bulk.py
 
 lint: install-dev
 	$(BIN)/ruff check .

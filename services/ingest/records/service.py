@@ -320,9 +320,13 @@ async def rejections_view(
 
 
 def spooled_count(db: Database) -> int:
+    """Uploads on disk not yet loaded: waiting for metrics, or being handed to it (a hand-off that fails puts its
+    job back to waiting, so counting both keeps the figure steady while metrics is away)."""
     with db.session(write=False) as session:
         return session.exec(
-            select(func.count()).select_from(RecordUpload).where(RecordUpload.status == UploadStatus.spooled)
+            select(func.count())
+            .select_from(RecordUpload)
+            .where(RecordUpload.status.in_([UploadStatus.spooled, UploadStatus.loading]))
         ).one()
 
 
