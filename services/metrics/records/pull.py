@@ -36,8 +36,9 @@ from services.metrics.audit.service import record as audit
 from services.metrics.base import utcnow
 from services.metrics.records.loader import LoadRequest, finish_job, load_spooled_file, start_job
 from services.metrics.records.models import ImportStatus, MappingProfile, RecordImport
-from services.metrics.records.normalize import Parse, Row, read_rows, time_parser
+from services.metrics.records.normalize import Row, read_rows
 from services.metrics.records.profiles import BUILTIN_PROFILES, ProfileDefinition, SourceConnector
+from services.metrics.records.timestamps import Parse, time_parser
 
 __all__ = ["PULL_ACTOR_PREFIX", "Puller", "check_pull_source", "due_profiles", "host_allowed", "pull_actor"]
 
