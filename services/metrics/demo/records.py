@@ -5,7 +5,6 @@ denominator times a multiplier, of which its numerator times the same multiplier
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import random
 from collections.abc import Callable, Iterator
@@ -225,13 +224,6 @@ def load_demo_records(
             metric = session.exec(select(Metric).where(Metric.key == key)).first()
             if metric is not None and any(d.code == code for d in city):
                 result = recompute(session, metric, None, force=True, settings=settings)
-                recomputed[key] = _as_dict(result)
+                recomputed[key] = result.model_dump(mode="json")
     return finish_job(db, DEMO_IMPORT, recomputed=recomputed)
 
-
-def _as_dict(result: object) -> dict:
-    if dataclasses.is_dataclass(result):
-        return dataclasses.asdict(result)
-    if hasattr(result, "model_dump"):
-        return result.model_dump(mode="json")
-    return dict(result)  # type: ignore[call-overload]

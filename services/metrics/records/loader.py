@@ -23,7 +23,7 @@ from services.common.errors import CityStatError
 from services.common.settings import Settings
 from services.metrics.base import utcnow
 from services.metrics.departments.models import Department
-from services.metrics.records.derive import CityClock, stored_time
+from services.metrics.records.derive import CityClock, days_between, on_time, stored_time
 from services.metrics.records.models import ImportStatus, RecordImport, RecordRejection
 from services.metrics.records.normalize import Rejection, Row, read_rows
 from services.metrics.records.profiles import ProfileDefinition
@@ -317,7 +317,7 @@ class RecordLoader:
             closed_month = closed_week = days = None
         else:
             closed_month, closed_week, _, _ = self.clock.stamp(closed)
-            days = (closed - opened).total_seconds() / 86_400.0
+            days = days_between(opened, closed)
         due, due_source = row.due_at, "record"
         if due is None:
             due = self.sla.due_at(department, row.category, opened)
@@ -345,7 +345,7 @@ class RecordLoader:
             closed_month,
             closed_week,
             days,
-            None if closed is None or due is None else int(closed <= due),
+            on_time(closed, due),
             json.dumps(attributes, sort_keys=True) if attributes else None,
         )
 

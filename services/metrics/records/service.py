@@ -100,7 +100,7 @@ def _builtin_public(name: str, definition: ProfileDefinition) -> ProfilePublic:
     return ProfilePublic(
         name=name,
         dataset=definition.dataset,
-        description=definition.description if hasattr(definition, "description") else "",
+        description="",
         is_builtin=True,
         definition=definition.model_dump(mode="json"),
     )
