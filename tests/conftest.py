@@ -86,6 +86,8 @@ class DatabaseSet:
             "internal_token": INTERNAL_TOKEN,
             "as_of": DEMO_AS_OF,
             "outbox_poll_seconds": 3600.0,
+            # The memo scheduler would write into the databases tests truncate; its own tests turn it on.
+            "report_poll_seconds": 0,
         }
         values.update(overrides)
         return Settings(**values)
@@ -166,6 +168,13 @@ def metrics_db(clean_db) -> Iterator[Database]:
 @pytest.fixture
 def ingest_db(clean_db) -> Iterator[Database]:
     db = Database(clean_db.urls["ingest"])
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def reporting_db(clean_db) -> Iterator[Database]:
+    db = Database(clean_db.urls["reporting"])
     yield db
     db.dispose()
 

@@ -22,14 +22,18 @@ from services.metrics.definitions.models import Metric
 from services.metrics.library.models import LibraryImport, LibraryMeasure
 from services.metrics.observations.models import Observation, ObservationRevision
 from services.metrics.priorities.models import MetricPriority, Priority
+from services.reporting.briefings.models import Briefing
+from services.reporting.commitments.models import Commitment
+from services.reporting.meetings.models import Meeting
 from tests.access_cases import BASE_CASES, PERIOD, ROLES, SIGN_OUT_CASES, WHO, A, B, Case, Who, World, _names
 from tests.access_cases_catalogue import CATALOGUE_CASES
 from tests.access_cases_records import RECORDS_CASES, records_ingest_world, records_world
+from tests.access_cases_reporting import REPORTING_CASES, reporting_world
 from tests.factories import DEFAULT_PASSWORD, make_department, make_metric, make_target, make_token, make_user
 from tests.test_route_auth import PUBLIC, _routes
 
 # The catalogue's cases come after the others (its audit cases read what they changed); sign-out comes last.
-CASES = [*BASE_CASES, *CATALOGUE_CASES, *RECORDS_CASES, *SIGN_OUT_CASES]
+CASES = [*BASE_CASES, *CATALOGUE_CASES, *RECORDS_CASES, *REPORTING_CASES, *SIGN_OUT_CASES]
 
 
 def _count(db, model, *where) -> int:
@@ -37,13 +41,22 @@ def _count(db, model, *where) -> int:
         return s.exec(select(func.count()).select_from(model).where(*where)).one()
 
 
-def _state(metrics_db, ingest_db, world: World) -> tuple:
+def _state(metrics_db, ingest_db, world: World, reporting_db=None) -> tuple:
     """What a refused write must leave as it was."""
     with ingest_db.session() as s:
         target = s.get(StaffUser, world.target_user)
         victim = s.get(ApiToken, world.victim_token)
         people = (target.display_name, target.role, victim.revoked_at)
+    reporting = ()
+    if reporting_db is not None:
+        with reporting_db.session(write=False) as s:
+            reporting = tuple(
+                (model.__name__, row.id, *(getattr(row, f, None) for f in ("title", "state", "notes", "done_at")))
+                for model in (Briefing, Meeting, Commitment)
+                for row in s.exec(select(model).order_by(model.id)).all()
+            )
     return (
+        reporting,
         _count(metrics_db, Observation),
         _count(metrics_db, ObservationRevision),
         _count(ingest_db, Submission),
@@ -73,7 +86,7 @@ def _deliver(client, token: str, department_rows: list[tuple[str, float]]) -> st
 
 
 @pytest.fixture
-def world(client, metrics_db, ingest_db) -> World:
+def world(client, metrics_db, ingest_db, reporting_db) -> World:
     client.cookies.clear()
     with metrics_db.session() as s:
         a, b = make_department(s, A, "Department A"), make_department(s, B, "Department B")
@@ -120,6 +133,8 @@ def world(client, metrics_db, ingest_db) -> World:
     make_token(ingest_db, B, "to be revoked")
     with ingest_db.session() as s:
         records_ingest_world(s)
+    with reporting_db.session() as s:
+        reporting_world(s)
     with ingest_db.session() as s:
         victim_id = s.exec(select(ApiToken.id).where(ApiToken.name == "to be revoked")).one()
 
@@ -151,11 +166,11 @@ def _same_answer(world: World, hidden: httpx.Response, missing: httpx.Response, 
     )
 
 
-def test_no_principal_reaches_another_departments_things(client, metrics_db, ingest_db, world):
+def test_no_principal_reaches_another_departments_things(client, metrics_db, ingest_db, reporting_db, world):
     failures: list[str] = []
     for case in CASES:
         for who in WHO:
-            before = _state(metrics_db, ingest_db, world) if case.writes else None
+            before = _state(metrics_db, ingest_db, world, reporting_db) if case.writes else None
             response = _run(client, world, who, case)
             expected = case.expect(who)
             label = f"{who.name} / {case.name}: "
@@ -173,7 +188,7 @@ def test_no_principal_reaches_another_departments_things(client, metrics_db, ing
             if complaint:
                 failures.append(label + complaint)
             if before is not None and response.status_code >= 400:
-                after = _state(metrics_db, ingest_db, world)
+                after = _state(metrics_db, ingest_db, world, reporting_db)
                 if after != before:
                     failures.append(f"LEAK: {label}refused ({response.status_code}) but changed {before} -> {after}")
             if case.same_as_missing and response.status_code == 404:

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie
 
-from services.common.errors import Forbidden
+from services.common.errors import Forbidden, Unauthorized
 from services.common.settings import Settings
 
 SESSION_COOKIE = "citystat_session"
@@ -218,6 +218,17 @@ def session_principal(request: Request) -> Principal | None:
 
 OptionalStaff = Annotated[Principal | None, Depends(session_principal)]
 
+
+def require_staff(request: Request, cookie: Annotated[str | None, Depends(session_cookie)]) -> Principal:
+    """A signed-in staff member; what they may change is decided by the operation, from role and department."""
+    principal = read_session(request, cookie)
+    if principal is None:
+        raise Unauthorized("Sign in first: POST /api/ingest/auth/login.")
+    return principal
+
+
+StaffPrincipal = Annotated[Principal, Depends(require_staff)]
+
 # What the route walk accepts as "this route checks who is calling".
 # Each service adds its own guards (ingest: tokens and staff; metrics: the internal caller).
-AUTH_DEPENDENCIES: set[Any] = {session_principal}
+AUTH_DEPENDENCIES: set[Any] = {session_principal, require_staff}

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     group_commit_max: int = 256
     http_timeout_seconds: float = 10.0
     outbox_poll_seconds: float = 5.0
+    # How often reporting checks whether a month's memo is due; 0 turns the memo scheduler off.
+    report_poll_seconds: float = 300.0
+    # A month's memo is made this many days after the month ends (metrics' default due date for monthly values).
+    memo_due_days: int = Field(default=10, ge=0)
 
     frontend_dir: Path = Path(__file__).resolve().parents[2] / "frontend"
 

@@ -3,11 +3,11 @@
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.common.app import SettingsDep
-from services.common.auth import AUTH_DEPENDENCIES, OptionalStaff, Principal, read_session, session_cookie
+from services.common.auth import AUTH_DEPENDENCIES, OptionalStaff, StaffPrincipal
 from services.common.db import SessionDep
 from services.common.errors import Unauthorized
 
@@ -30,16 +30,3 @@ def require_internal_caller(
 AUTH_DEPENDENCIES.add(require_internal_caller)
 
 InternalCaller = Annotated[str, Depends(require_internal_caller)]
-
-
-def require_staff(request: Request, cookie: Annotated[str | None, Depends(session_cookie)]) -> Principal:
-    """A signed-in staff member; what they may change is decided by the operation, from role and department."""
-    principal = read_session(request, cookie)
-    if principal is None:
-        raise Unauthorized("Sign in first: POST /api/ingest/auth/login.")
-    return principal
-
-
-AUTH_DEPENDENCIES.add(require_staff)
-
-StaffPrincipal = Annotated[Principal, Depends(require_staff)]

@@ -1,6 +1,11 @@
-"""The reporting service's declarative base. Briefings and other frozen outputs will live here;
-the scorecard is read live from metrics and stores nothing yet."""
+"""The reporting service's declarative base: its own metadata, its own Alembic history."""
+
+import datetime as dt
 
 from services.common.db import service_base
 
 ReportingTable = service_base("reporting")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -57,7 +57,10 @@ def test_a_new_value_is_kept_as_a_created_revision_with_its_actor_and_submission
     history = _history(client)
     assert history["total"] == 1
     (revision,) = history["items"]
-    assert revision | {"changed_at": None} == {
+    with metrics_db.session(write=False) as s:
+        assert revision["id"] == s.exec(select(ObservationRevision.id)).one()
+    assert revision | {"changed_at": None, "id": None} == {
+        "id": None,
         "period": "2017-06", "org_unit": "", "kind": "created", "value": 10.0, "numerator": None,
         "denominator": None, "comment": "first count", "previous_value": None, "reason": None,
         "submission_id": "sub-1", "actor": "user:alice", "changed_at": None,

@@ -34,7 +34,7 @@ from services.metrics.demo.programme import ANALYST, PRIORITIES, PRIORITIES_ADOP
 from services.metrics.demo.records import COMPUTED_METRICS, FULL_MULTIPLIER, computed_rule, load_demo_records
 from services.metrics.departments.models import Department
 from services.metrics.departments.service import create_department
-from services.metrics.observations.models import Observation
+from services.metrics.observations.models import Observation, ObservationRevision, RevisionKind
 from services.metrics.orgunits.models import OrgUnit
 from services.metrics.priorities.models import MetricPriority, Priority
 
@@ -86,6 +86,7 @@ def load_demo_city(session: Session, seed: int = 2017, progress: Callable[[int, 
             comments += len(demo_metric.comments)
         if rows:
             session.execute(insert(Observation), rows)
+            session.execute(insert(ObservationRevision), [_created(row) for row in rows])
         observations += len(rows)
         session.add_all(
             PeriodApproval(
@@ -235,6 +236,22 @@ def _observation_rows(metric_id: int | None, demo: DemoMetric) -> list[dict[str,
         }
         for o in demo.observations + demo.unit_observations
     ]
+
+
+def _created(row: dict[str, Any]) -> dict[str, Any]:
+    """The revision that wrote a loaded value, as a submission's would, so a briefing can cite it."""
+    return {
+        "metric_id": row["metric_id"],
+        "period": row["period"],
+        "org_unit": row["org_unit"],
+        "kind": RevisionKind.created,
+        "value": row["value"],
+        "numerator": row["numerator"],
+        "denominator": row["denominator"],
+        "submission_id": row["submission_id"],
+        "actor": _person(ANALYST).actor,
+        "changed_at": row["created_at"],
+    }
 
 
 def _alignments(

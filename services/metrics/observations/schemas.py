@@ -15,6 +15,10 @@ class ObservationPublic(BaseModel):
     comment: str | None
     # False while the department has not approved the month the period ends in: the value is provisional.
     approved: bool
+    revision: int | None = Field(
+        default=None,
+        description="The id of the newest change written to this value (see its revisions); null when none was kept",
+    )
 
 
 class RevisionPublic(BaseModel):
@@ -22,6 +26,7 @@ class RevisionPublic(BaseModel):
     are the observation as the change left it (all null after a deletion); `previous_value` is what it
     replaced."""
 
+    id: int = Field(description="What a value's `revision` names, and a briefing's figures cite")
     period: str
     org_unit: str
     kind: RevisionKind

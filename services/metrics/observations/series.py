@@ -17,6 +17,7 @@ from services.metrics.definitions.service import get_visible_metric
 from services.metrics.observations.models import Observation
 from services.metrics.observations.rollup import Combined, Part, across_units_method, combine, rollup_periods
 from services.metrics.observations.schemas import RolledUpPublic, SeriesPoint, UnitsRollupPublic, UnitValuePublic
+from services.metrics.observations.service import newest_revision_ids
 from services.metrics.orgunits.models import OrgUnit
 
 
@@ -51,7 +52,12 @@ def list_observations(
         Observation.org_unit,
         Observation.comment,
     )
-    query = where.with_only_columns(*columns).order_by(Observation.period_start)
+    newest = newest_revision_ids([metric.id], org_unit)
+    query = (
+        where.with_only_columns(*columns, newest.c.revision)
+        .outerjoin(newest, newest.c.period == Observation.period)
+        .order_by(Observation.period_start)
+    )
     rows = session.execute(query.offset(page.offset).limit(page.limit)).all()
     months = approved_months(session, [metric.department_id])[metric.department_id]
     breaks = {b.period for b in series_breaks(session, [metric.id])[metric.id]}
@@ -67,6 +73,7 @@ def list_observations(
             approved=is_approved(Period.parse(r.period), months),
             series_break=r.period in breaks,
             annotations=notes.get(r.period, []),
+            revision=r.revision,
         )
         for r in rows
     ]

@@ -35,6 +35,34 @@ from services.metrics.observations.schemas import RevisionPublic
 from services.metrics.orgunits.models import OrgUnit
 
 
+def newest_revision_ids(metric_ids: list[int], org_unit: str | None = None, periods: list[str] | None = None):
+    """A grouped subquery: the id of the newest revision per metric, period and org unit (columns metric_id, period,
+    org_unit, revision). Ids grow with every change written, so the highest is the change that left the value as it
+    is. Read beside the values rather than stored on them, so every writer of revisions is covered as it is."""
+    query = select(
+        ObservationRevision.metric_id,
+        ObservationRevision.period,
+        ObservationRevision.org_unit,
+        func.max(ObservationRevision.id).label("revision"),
+    ).where(ObservationRevision.metric_id.in_(metric_ids))
+    if org_unit is not None:
+        query = query.where(ObservationRevision.org_unit == org_unit)
+    if periods is not None:
+        query = query.where(ObservationRevision.period.in_(periods))
+    group = (ObservationRevision.metric_id, ObservationRevision.period, ObservationRevision.org_unit)
+    return query.group_by(*group).subquery("newest_revision")
+
+
+def newest_revisions(session: Session, values: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """The newest revision of each department-level value named by (metric id, period), in one query."""
+    if not values:
+        return {}
+    metric_ids, periods = sorted({m for m, _ in values}), sorted({p for _, p in values})
+    newest = newest_revision_ids(metric_ids, "", periods)
+    rows = session.execute(select(newest.c.metric_id, newest.c.period, newest.c.revision))
+    return {(m, p): revision for m, p, revision in rows if (m, p) in values}
+
+
 def list_revisions(
     session: Session, key: str, period: str, org_unit: str, page: PageParams, viewer: Principal | None = None
 ) -> tuple[list[RevisionPublic], int]:

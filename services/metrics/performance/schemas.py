@@ -83,6 +83,9 @@ class PerformancePublic(BaseModel):
     limits: LimitsPublic | None = None
     streak: StreakPublic | None = None
     series_breaks: list[str] = Field(default_factory=list)
+    revision: int | None = Field(
+        default=None, description="The id of the newest change written to the value; null when none was kept"
+    )
 
 
 class ImprovedPublic(BaseModel):

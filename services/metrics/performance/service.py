@@ -26,6 +26,7 @@ from services.metrics.definitions.service import (
 from services.metrics.departments.models import Department
 from services.metrics.departments.service import get_department
 from services.metrics.observations.models import Observation
+from services.metrics.observations.service import newest_revisions
 from services.metrics.performance import statistics
 from services.metrics.performance.schemas import (
     ChangePublic,
@@ -167,6 +168,7 @@ def analyse(
     targets: list[Target],
     break_periods: list[str],
     is_key: bool = False,
+    revision: int | None = None,
 ) -> PerformancePublic:
     direction = Direction(metric.direction)
     bands = _bands(targets)
@@ -214,6 +216,7 @@ def analyse(
         ),
         streak=StreakPublic(current=streak.current, longest=streak.longest),
         series_breaks=[b for b in break_periods if b <= str(period)],
+        revision=revision,
     )
 
 
@@ -230,6 +233,10 @@ def _performance(
     breaks = series_breaks(session, list(periods))
     extras = extras_of(session, list(periods), viewer)
     months = approved_months(session, {metric.department_id for metric, _ in rows})
+    # Only a value read has a revision behind it; a missing one has none to cite.
+    revisions = newest_revisions(
+        session, {(m.id, str(periods[m.id])) for m, _ in rows if str(periods[m.id]) in series[m.id]}
+    )
     return [
         _with_approval(
             analyse(
@@ -240,6 +247,7 @@ def _performance(
                 targets[metric.id],
                 [b.period for b in breaks[metric.id] if b.period],
                 any(p.is_key for p in extras.priorities.get(metric.id, [])),
+                revision=revisions.get((metric.id, str(periods[metric.id]))),
             ),
             periods[metric.id],
             months.get(metric.department_id, {}),

@@ -20,9 +20,7 @@ def _shown_period(performance: list[Performance], requested: str | None) -> str 
     return requested or (performance[0].period if performance else None)
 
 
-async def department_scorecard(
-    metrics: MetricsClient, code: str, period: str | None, as_of: dt.date
-) -> Scorecard:
+async def department_scorecard(metrics: MetricsClient, code: str, period: str | None, as_of: dt.date) -> Scorecard:
     department = await metrics.department(code)
     performance = await metrics.performance(period, department.code)
     return Scorecard(
@@ -41,6 +39,4 @@ async def all_scorecards(metrics: MetricsClient, period: str | None, as_of: dt.d
     for item in performance:
         by_department.setdefault(item.department, []).append(item)
     items = [DepartmentSummary(department=d, summary=summarise(by_department[d.code])) for d in departments]
-    return ScorecardList(
-        period=_shown_period(performance, period), as_of=as_of, items=items, total=len(items)
-    )
+    return ScorecardList(period=_shown_period(performance, period), as_of=as_of, items=items, total=len(items))
