@@ -54,6 +54,7 @@ bench: install-dev
 	$(BIN)/python bench/ingest_throughput.py
 	$(BIN)/python bench/catalogue_latency.py
 	$(BIN)/python bench/records_bulk.py
+	$(BIN)/python bench/briefing_render.py
 
 lint: install-dev
 	$(BIN)/ruff check .

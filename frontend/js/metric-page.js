@@ -3,8 +3,8 @@
 
 import { api } from "./api.js";
 import { chartLayers, chartLegend, seriesChart } from "./chart.js";
-import { changeVerdict, DIRECTION_LABELS, formatChange, formatTolerance, formatValue, FREQUENCY_LABELS, targetRule,
-  UNIT_LABELS } from "./format.js";
+import { changeVerdict, DIRECTION_LABELS, formatChange, formatDate, formatTolerance, formatValue, FREQUENCY_LABELS,
+  targetRule, UNIT_LABELS } from "./format.js";
 import { dataTable, targetTable } from "./metric-tables.js";
 import { notesByPeriod, notesSection } from "./notes.js";
 import { performanceApi } from "./performance-api.js";
@@ -157,16 +157,57 @@ async function seriesBreaks(key, perf) {
   return (perf.series_breaks || []).map((period) => ({ period, reason: "" }));
 }
 
-async function load(key, period) {
-  const [metric, series, targets, perf, user, notes] = await Promise.all([api.metric(key), departmentSeries(key),
-    api.targets(key).then((r) => r.items), api.performance(key, period), currentUser().catch(() => null),
-    // The chart is worth showing without its notes: a failure is reported in the notes section instead.
-    performanceApi.annotations(key).then((r) => ({ items: r.items }), (error) => ({ error }))]);
-  const breaks = await seriesBreaks(key, perf);
-  return { metric, series, targets, perf, user, notes, breaks };
+/**
+ * "A briefing showed revision N of this value": that revision's value, and whether the value has changed since
+ * (revisions come newest first). Shown when a briefing's link brought the reader here (&revision=N).
+ */
+function revisionNotice(cited, metric, period) {
+  if (!cited) return null;
+  const { revision, items, error } = cited;
+  const shown = items?.find((r) => String(r.id) === revision);
+  const newest = items?.[0];
+  let body;
+  if (error) {
+    body = `A briefing showed revision ${revision} of this value; its history could not be read `
+      + `(${error.detail || error.message}).`;
+  }
+  else if (!shown) {
+    body = `A briefing showed revision ${revision} of this value, but it is not among the changes to the department's `
+      + "value for this period (it may be an org unit's).";
+  }
+  else {
+    const when = shown.changed_at ? ` (recorded ${formatDate(shown.changed_at)})` : "";
+    const same = newest.id === shown.id;
+    body = [h("strong", {}, `A briefing showed revision ${revision} of this value: `),
+      h("span", { id: "cited-value" }, formatValue(shown.value, metric.unit)), `${when}. `,
+      h("span", { id: "cited-state" }, same ? "It has not changed since."
+        : `It has changed since: now ${formatValue(newest.value, metric.unit)} (revision ${newest.id}`
+          + `${newest.reason ? `, “${newest.reason}”` : ""}).`)];
+  }
+  return h("div", { class: "notice revision-notice", id: "revision-notice", role: "note",
+    "aria-label": `Revision cited for ${formatPeriod(period)}` }, h("p", {}, body));
 }
 
-function render({ metric, series, targets, perf, user, notes, breaks }, reload, { notePeriod = null, message = "" } = {}) {
+async function citedRevision(key, period, revision) {
+  if (!revision || !period) return null;
+  try {
+    return { revision, items: (await api.revisions(key, period)).items };
+  } catch (error) {
+    return { revision, error };
+  }
+}
+
+async function load(key, period, revision = "") {
+  const [metric, series, targets, perf, user, notes, cited] = await Promise.all([api.metric(key), departmentSeries(key),
+    api.targets(key).then((r) => r.items), api.performance(key, period), currentUser().catch(() => null),
+    // The chart is worth showing without its notes: a failure is reported in the notes section instead.
+    performanceApi.annotations(key).then((r) => ({ items: r.items }), (error) => ({ error })),
+    citedRevision(key, period, revision)]);
+  const breaks = await seriesBreaks(key, perf);
+  return { metric, series, targets, perf, user, notes, breaks, cited };
+}
+
+function render({ metric, series, targets, perf, user, notes, breaks, cited }, reload, { notePeriod = null, message = "" } = {}) {
   const current = series.find((o) => o.period === perf.period);
   const approved = approvalOf(perf, current);
   const grouped = notes.items ? notesByPeriod(notes.items) : null;
@@ -186,6 +227,7 @@ function render({ metric, series, targets, perf, user, notes, breaks }, reload, 
   const records = recordsLinks(metric, user);
   if (records && current) panel.append(h("p", {}, records(current, "See the records behind this value")));
   showContent(content,
+    revisionNotice(cited, metric, perf.period),
     panel,
     chart.figure,
     notesPart.section,
@@ -199,6 +241,7 @@ function render({ metric, series, targets, perf, user, notes, breaks }, reload, 
 async function main() {
   const key = param("key");
   const period = param("period");
+  const revision = /^\d+$/.test(param("revision")) ? param("revision") : "";
   if (!key) {
     showError(content, { status: 404, detail: "No metric was named in the address (add ?key=..., for example)." }, { notFound: "Metric" });
     return;
@@ -206,7 +249,7 @@ async function main() {
   showLoading(content, "Loading metric…");
   let data;
   try {
-    data = await load(key, period);
+    data = await load(key, period, revision);
   } catch (error) {
     document.getElementById("title").textContent = "Metric";
     showError(content, error, { notFound: "Metric" });
@@ -220,7 +263,7 @@ async function main() {
   // After a correction the page redraws with the stored figures; the dialog stays open over it.
   const reload = async (after = {}) => {
     try {
-      render(await load(key, period), reload, after);
+      render(await load(key, period, revision), reload, after);
     } catch {
       /* keep what is shown; the dialog (or the note form) has reported its own outcome */
     }

@@ -407,7 +407,8 @@ async def publish(
     briefing.snapshot = snapshot.model_dump(mode="json")
     briefing.state = BriefingState.published
     briefing.published_at = published_at
-    briefing.published_by = principal.actor
+    # Shown on the briefing: a person's name, with the actor id the audit trail knows them by.
+    briefing.published_by = f"{principal.name} ({principal.actor})"[:200]
     briefing.build_status = BuildStatus.ready
     html = rendered(briefing, Snapshot.model_validate(briefing.snapshot))
     briefing.html = html

@@ -44,6 +44,8 @@ class Figure(Frozen):
     value: float | None
     org_unit: str = ""
     revision: int | None = None
+    # The metric's unit, where the figure stands apart from a panel that says it (memo sentences).
+    unit: str | None = None
 
 
 class ChartPoint(Frozen):
@@ -106,6 +108,8 @@ class CommitmentLine(Frozen):
     kind: str  # direction | action
     department: str
     metric: str | None = None
+    metric_name: str | None = None
+    unit: str | None = None
     description: str
     level: float | None = None  # the target level directed
     deadline: dt.date | None = None

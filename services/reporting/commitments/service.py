@@ -298,12 +298,15 @@ async def tracked_commitments(
             continue
         if not judge.still_tracked(assessment, as_of):
             continue
+        defined = item.series.metric if item.series is not None else None
         lines.append(
             CommitmentLine(
                 id=c.id,
                 kind=c.kind,
                 department=c.department,
                 metric=c.metric,
+                metric_name=defined.name if defined else None,
+                unit=defined.unit if defined else None,
                 description=c.description,
                 level=c.level,
                 deadline=c.deadline,

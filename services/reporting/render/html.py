@@ -155,7 +155,7 @@ def linked_sentence(item: MemoItem, units: dict[str, str], names: dict[str, str]
     spans: list[tuple[int, int, Figure, str]] = []
     unplaced: list[Figure] = []
     for figure in item.figures:
-        unit = units.get(figure.metric)
+        unit = figure.unit or units.get(figure.metric)
         candidates = [unit] if unit is not None else list(GUESS_UNITS)
         found = None
         for text, candidate in ((t, c) for c in candidates for t in _renderings(figure.value, c)):
@@ -179,7 +179,7 @@ def linked_sentence(item: MemoItem, units: dict[str, str], names: dict[str, str]
     out.append(escape(sentence[cursor:]))
     if unplaced:
         links = [
-            figure_link(f, units.get(f.metric, ""), None if f.value is not None else "no value")
+            figure_link(f, f.unit or units.get(f.metric, ""), None if f.value is not None else "no value")
             + escape(f" ({names.get(f.metric, f.metric)}, {fmt.period_label(f.period)})")
             for f in unplaced
         ]
@@ -204,6 +204,11 @@ def _units_and_names(snapshot: Snapshot) -> tuple[dict[str, str], dict[str, str]
         for row in unit.lines:
             units.setdefault(row.metric, row.unit)
             names.setdefault(row.metric, row.name)
+    for line in snapshot.commitments:
+        if line.metric and line.unit:
+            units.setdefault(line.metric, line.unit)
+        if line.metric and line.metric_name:
+            names.setdefault(line.metric, line.metric_name)
     return units, names
 
 

@@ -51,7 +51,9 @@ def make_briefing_city(client, metrics_db, ingest_db) -> None:
         rows_dpw.append({"metric": "dpw.on_time", "period": period, "value": round(0.80 + index * 0.15 / 11, 4)})
         rows_dpw.append({"metric": "dpw.pothole_days", "period": period, "value": 3.0 if index < 11 else 5.0})
         rows_dpw.append({"metric": "dpw.calls", "period": period, "value": 1000})
-        rows_dwm.append({"metric": "dwm.main_breaks", "period": period, "value": 40 + (index % 3) if index < 11 else 90})
+        rows_dwm.append(
+            {"metric": "dwm.main_breaks", "period": period, "value": 40 + (index % 3) if index < 11 else 90}
+        )
         rows_dwm.append({"metric": "dwm.on_time", "period": period, "value": 0.70})
     deliver(client, "DPW", rows_dpw)
     deliver(client, "DWM", rows_dwm)

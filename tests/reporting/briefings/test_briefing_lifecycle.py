@@ -13,7 +13,9 @@ from tests.factories import sign_in
 from tests.reporting.briefings.briefing_city import deliver, make_briefing_city, wait_built
 
 BRIEFINGS = "/api/reporting/briefings"
-FIGURE_LINK = re.compile(r'href="/metric\.html\?key=([a-z0-9_.-]+)&(?:amp;)?period=([0-9A-Z-]+)(?:&(?:amp;)?revision=(\d+))?"')
+FIGURE_LINK = re.compile(
+    r'href="/metric\.html\?key=([a-z0-9_.-]+)&(?:amp;)?period=([0-9A-Z-]+)(?:&(?:amp;)?revision=(\d+))?"'
+)
 
 
 def _revisions(client, key: str, period: str) -> list[int]:
@@ -72,7 +74,7 @@ def test_a_cabinet_briefing_is_suggested_edited_published_and_then_frozen(client
     published = client.post(f"{BRIEFINGS}/{briefing_id}/publish", headers=csrf)
     assert published.status_code == 200, published.text
     body = published.json()
-    assert body["state"] == "published" and body["published_by"].startswith("user:")
+    assert body["state"] == "published" and body["published_by"].startswith("Ana (user:")
     page = client.get(f"{BRIEFINGS}/{briefing_id}/html")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
@@ -95,6 +97,7 @@ def test_a_cabinet_briefing_is_suggested_edited_published_and_then_frozen(client
     frozen = client.get(f"{BRIEFINGS}/{briefing_id}").json()
     assert frozen["snapshot"]["panels"][0]["figure"] == {
         "metric": "dpw.on_time", "period": "2017-06", "value": 0.95, "org_unit": "", "revision": june_revision,
+        "unit": "percent",
     }  # fmt: skip
     # A re-render of the stored snapshot gives the same bytes as were published.
     with reporting_db.session(write=False) as session:
@@ -161,7 +164,11 @@ def test_what_cannot_be_built_is_refused_with_the_field_at_fault(client, metrics
     # Two metrics are not a Cabinet briefing: it is kept as a draft, and publishing says why not.
     two = client.post(
         BRIEFINGS,
-        json={"kind": "cabinet", "period": "2017-06", "selection": [{"metric": "dpw.calls"}, {"metric": "dpw.on_time"}]},
+        json={
+            "kind": "cabinet",
+            "period": "2017-06",
+            "selection": [{"metric": "dpw.calls"}, {"metric": "dpw.on_time"}],
+        },
         headers=csrf,
     ).json()
     wait_built(client, two["id"])

@@ -71,7 +71,9 @@ def test_report_command_builds_publishes_and_writes_the_pdf(tmp_path):
         with TestClient(create_root_app(settings)) as client:
             make_briefing_city(client, metrics_db, ingest_db)
         out = tmp_path / "memo.pdf"
-        result = CliRunner().invoke(cli, ["report", "memo", "--period", "2017-06", "--publish", "--pdf", str(out)], env=env)
+        result = CliRunner().invoke(
+            cli, ["report", "memo", "--period", "2017-06", "--publish", "--pdf", str(out)], env=env
+        )
         assert result.exit_code == 0, result.output
         assert "(published): Performance memo to the Mayor, June 2017" in result.stdout
         text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, check=True).stdout.decode()

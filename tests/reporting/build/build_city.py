@@ -51,9 +51,7 @@ def build(app, acting: Acting, request: BuildRequest, progress=None, **extra) ->
     return run(
         app,
         acting,
-        lambda metrics: build_snapshot(
-            metrics, request, as_of=DEMO_AS_OF, read_at=READ_AT, progress=progress, **extra
-        ),
+        lambda metrics: build_snapshot(metrics, request, as_of=DEMO_AS_OF, read_at=READ_AT, progress=progress, **extra),
     )
 
 

@@ -50,9 +50,9 @@ def test_each_line_is_the_units_own_value_at_its_latest_period(scorecard, demo):
                 served[0]["value"],
                 served[0]["revision"],
             )
-            newest = demo.get(
-                f"/metrics/{line.metric}/observations/{figure.period}/revisions", org_unit=unit.org_unit
-            )["items"][0]
+            newest = demo.get(f"/metrics/{line.metric}/observations/{figure.period}/revisions", org_unit=unit.org_unit)[
+                "items"
+            ][0]
             assert figure.revision == newest["id"] is not None
             assert len(line.series) == 12 and line.series[-1].period == figure.period
 

@@ -324,3 +324,18 @@ def test_publication_time_drives_the_document_dates_and_paper_is_selectable():
     assert "size: A4;" in published(cabinet_snapshot(), paper="a4")
     drafted = draft(cabinet_snapshot())
     assert '<meta name="dcterms.created" content="2017-07-10T14:05:00Z">' in drafted
+
+
+def test_a_commitment_on_a_metric_without_a_panel_shows_its_name_and_unit():
+    from tests.reporting.render.snapshot_factory import make_commitment
+
+    line = make_commitment(
+        metric="dwm.rarely_seen", metric_name="Rarely reviewed share", unit="percent", level=0.937,
+        latest=Figure(metric="dwm.rarely_seen", period="2017-06", value=0.875, revision=77),
+    )  # fmt: skip
+    bare = make_commitment(metric="dwm.rarely_seen", level=0.937, latest=None)
+    named = published(cabinet_snapshot(commitments=[line]))
+    assert "Rarely reviewed share" in named and "93.7%" in named and "87.5%" in named
+    # Without them there is only the key, and a level in no unit.
+    unnamed = published(cabinet_snapshot(commitments=[bare]))
+    assert "Rarely reviewed share" not in unnamed and "93.7%" not in unnamed and "dwm.rarely_seen" in unnamed

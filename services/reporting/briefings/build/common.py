@@ -169,7 +169,7 @@ def change_of(change: MetricsChange | None, value: float | None, direction: str,
 
 
 def figure(p: Performance) -> Figure:
-    return Figure(metric=p.metric, period=p.period, value=p.value, revision=p.revision)
+    return Figure(metric=p.metric, period=p.period, value=p.value, revision=p.revision, unit=p.unit)
 
 
 def signal_sentences(p: Performance) -> list[str]:

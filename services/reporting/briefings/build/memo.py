@@ -93,7 +93,9 @@ async def _moves(reader: Reader, performance: list[Performance], names: dict[str
             change.relative,
             p.target,
         )
-        base = Figure(metric=p.metric, period=change.base_period, value=change.base_value, revision=base_revision)
+        base = Figure(
+            metric=p.metric, period=change.base_period, value=change.base_value, revision=base_revision, unit=p.unit
+        )
         items.append(MemoItem(section=section, sentence=sentence, figures=[figure(p), base]))
     return items
 
@@ -224,8 +226,14 @@ async def _most_improved(
             f"({value_text(item.target, p.unit)})."
         )
         figures = [
-            Figure(metric=item.metric, period=now, value=item.value, revision=revisions[2 * place - 2]),
-            Figure(metric=item.metric, period=then, value=item.value_year_ago, revision=revisions[2 * place - 1]),
+            Figure(metric=item.metric, period=now, value=item.value, revision=revisions[2 * place - 2], unit=p.unit),
+            Figure(
+                metric=item.metric,
+                period=then,
+                value=item.value_year_ago,
+                revision=revisions[2 * place - 1],
+                unit=p.unit,
+            ),
         ]
         items.append(MemoItem(section=MemoSection.most_improved, sentence=sentence, figures=figures))
     return items
