@@ -102,6 +102,7 @@ def demo(
     finally:
         db.dispose()
     _demo_staff(settings, [d.code for d in build_demo_city(seed)])
+    _demo_meetings(settings)
     if result.loaded:
         err.print(
             f"demo city loaded: {result.departments} departments, {result.metrics} metrics, "
@@ -111,6 +112,25 @@ def demo(
             err.print(f"its data ends in June 2017: serve it with CITYSTAT_AS_OF={DEMO_AS_OF.isoformat()}")
     else:
         err.print("demo city already loaded; nothing changed")
+
+
+def _demo_meetings(settings: Settings) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    from services.reporting.meetings.demo import load_demo_meetings
+
+    db = Database(settings.reporting_database_url)
+    try:
+        with db.session() as session:
+            added = load_demo_meetings(session)
+    except DBAPIError:
+        # Deployed as separate services, reporting may not have migrated yet: its calendar is the one thing missed.
+        err.print("demo calendar skipped: reporting's database is not ready (`citystat migrate`, then `demo` again)")
+        return
+    finally:
+        db.dispose()
+    if added:
+        err.print(f"demo calendar: {added} roundtables and Cabinet meetings from July 2017")
 
 
 def _demo_staff(settings: Settings, department_codes: list[str]) -> None:

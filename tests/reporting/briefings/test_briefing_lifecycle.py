@@ -185,3 +185,42 @@ def test_what_cannot_be_built_is_refused_with_the_field_at_fault(client, metrics
     failed = wait_built(client, ghost["id"])
     assert failed["build"]["status"] == "failed" and "dpw.ghost" in failed["build"]["error"]
     assert client.get(f"{BRIEFINGS}/{ghost['id']}/html").status_code == 409
+
+
+def test_the_mayors_direction_in_a_cabinet_briefing_is_listed_by_the_next_roundtable_with_that_department(
+    client, metrics_db, ingest_db
+):
+    make_briefing_city(client, metrics_db, ingest_db)
+    csrf = sign_in(client, "ana")
+    selection = [{"metric": "dpw.pothole_days"}, {"metric": "dpw.on_time"}, {"metric": "dwm.on_time"}]
+    cabinet = client.post(
+        BRIEFINGS, json={"kind": "cabinet", "period": "2017-06", "selection": selection}, headers=csrf
+    ).json()["id"]
+    wait_built(client, cabinet)
+    assert client.post(f"{BRIEFINGS}/{cabinet}/publish", headers=csrf).status_code == 200
+    direction = client.post(
+        "/api/reporting/commitments",
+        json={
+            "kind": "direction", "department": "DPW", "metric": "dpw.pothole_days", "briefing_id": cabinet,
+            "description": "Back to three days by the end of September", "level": 3.0, "deadline": "2017-09-30",
+        },
+        headers=csrf,
+    )  # fmt: skip
+    assert direction.status_code == 201, direction.text
+
+    roundtable = client.post(
+        BRIEFINGS, json={"kind": "roundtable", "period": "2017-06", "departments": ["DPW"]}, headers=csrf
+    ).json()["id"]
+    lines = wait_built(client, roundtable)["snapshot"]["commitments"]
+    assert [(c["description"], c["metric_name"], c["unit"]) for c in lines] == [
+        ("Back to three days by the end of September", "Days to repair a pothole", "days")
+    ]
+    # June stood at 5 days: not met yet, with the deadline ahead.
+    assert lines[0]["status"] in ("on_track", "at_risk") and lines[0]["latest"]["value"] == 5.0
+    assert "Back to three days by the end of September" in client.get(f"{BRIEFINGS}/{roundtable}/html").text
+
+    # Watershed's roundtable is not told about Public Works' commitments.
+    watershed = client.post(
+        BRIEFINGS, json={"kind": "roundtable", "period": "2017-06", "departments": ["DWM"]}, headers=csrf
+    ).json()["id"]
+    assert wait_built(client, watershed)["snapshot"]["commitments"] == []
