@@ -1,0 +1,1 @@
+"""Open data: the public dataset endpoints (SODA, DCAT-US, Frictionless, CKAN) served by reporting."""
