@@ -23,6 +23,7 @@ from services.common.settings import SERVICES, Settings
 from services.ingest.audit.service import record
 from services.ingest.clients.metrics import MetricsClient
 from services.ingest.tokens.service import create_token
+from services.metrics.budget.cli import import_budget_command
 from services.reporting.cli import report as report_command
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ app.add_typer(library_app, name="library")
 import_app = typer.Typer(help="Bulk loads of department data.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.command("report")(report_command)
+import_app.command("budget")(import_budget_command)
 # Soft wrap: a message naming a long path stays one line, whole, for whoever greps it.
 err = Console(stderr=True, soft_wrap=True)
 

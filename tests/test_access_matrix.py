@@ -27,13 +27,14 @@ from services.reporting.commitments.models import Commitment
 from services.reporting.meetings.models import Meeting
 from tests.access_cases import BASE_CASES, PERIOD, ROLES, SIGN_OUT_CASES, WHO, A, B, Case, Who, World, _names
 from tests.access_cases_catalogue import CATALOGUE_CASES
+from tests.access_cases_opendata import OPENDATA_CASES
 from tests.access_cases_records import RECORDS_CASES, records_ingest_world, records_world
 from tests.access_cases_reporting import REPORTING_CASES, reporting_world
 from tests.factories import DEFAULT_PASSWORD, make_department, make_metric, make_target, make_token, make_user
 from tests.test_route_auth import PUBLIC, _routes
 
 # The catalogue's cases come after the others (its audit cases read what they changed); sign-out comes last.
-CASES = [*BASE_CASES, *CATALOGUE_CASES, *RECORDS_CASES, *REPORTING_CASES, *SIGN_OUT_CASES]
+CASES = [*BASE_CASES, *CATALOGUE_CASES, *RECORDS_CASES, *REPORTING_CASES, *OPENDATA_CASES, *SIGN_OUT_CASES]
 
 
 def _count(db, model, *where) -> int:

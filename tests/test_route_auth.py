@@ -47,6 +47,11 @@ PUBLIC: set[tuple[str, str, str]] = {
     ("metrics", "GET", "/departments/{code}/org-units"),
     ("metrics", "GET", "/performance"),
     ("metrics", "GET", "/performance/most-improved"),
+    # The budget is public record.
+    ("metrics", "GET", "/budget/years"),
+    ("metrics", "GET", "/budget/summary"),
+    ("metrics", "GET", "/budget/lines"),
+    ("metrics", "GET", "/budget/departments"),
     ("reporting", "GET", "/scorecards"),
     ("reporting", "GET", "/departments/{code}/scorecard"),
 }

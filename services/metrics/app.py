@@ -8,6 +8,8 @@ from services.common.settings import Settings
 from services.metrics.annotations.router import router as annotations_router
 from services.metrics.approvals.router import router as approvals_router
 from services.metrics.audit.router import router as audit_router
+from services.metrics.budget.router import IMPORTS_PATH as BUDGET_IMPORTS_PATH
+from services.metrics.budget.router import router as budget_router
 from services.metrics.definitions.router import router as definitions_router
 from services.metrics.departments.router import router as departments_router
 from services.metrics.library.router import IMPORTS_PATH
@@ -62,12 +64,15 @@ def create_app(settings: Settings | None = None, *, transport: object = None) ->
             computed_router,
             analytics_router,
             pulls_router,
+            budget_router,
         ],
         lifespan,
         route_limits={
             **{path: settings.max_internal_body_bytes for path in INTERNAL_WRITE_PATHS},
             # A jurisdiction's measures file (San Francisco's is 1.1 MB).
             IMPORTS_PATH: settings.max_upload_bytes,
+            # A city's budget file (Oakland's FY21-22 is 1.5 MB).
+            BUDGET_IMPORTS_PATH: settings.max_upload_bytes,
             # Spooled raw-record files stream through; the route counts them against their own, far larger limit.
             RECORD_IMPORTS_PATH: settings.max_bulk_upload_bytes,
         },

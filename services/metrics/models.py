@@ -4,6 +4,7 @@ from services.metrics.annotations.models import Annotation
 from services.metrics.approvals.models import PeriodApproval
 from services.metrics.audit.models import AuditEvent
 from services.metrics.base import MetricsTable
+from services.metrics.budget.models import BudgetDepartment, BudgetImport, BudgetLine
 from services.metrics.definitions.models import Metric, MetricComment, MetricLink, MetricRevision, Target
 from services.metrics.departments.models import Department
 from services.metrics.library.models import LibraryImport, LibraryMeasure
@@ -25,6 +26,9 @@ metadata = MetricsTable.metadata
 __all__ = [
     "Annotation",
     "AuditEvent",
+    "BudgetDepartment",
+    "BudgetImport",
+    "BudgetLine",
     "Dataset",
     "Holiday",
     "MappingProfile",
