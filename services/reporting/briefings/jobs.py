@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import time
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from services.common.auth import SessionCodec
@@ -122,13 +123,18 @@ class Builds:
             session.add(briefing)
 
     def interrupted(self) -> int:
-        """At start-up: builds a stopped process left unfinished are marked failed, so nobody waits on them."""
-        with self.db.session() as session:
-            left = service.unfinished_builds(session)
-            for briefing in left:
-                briefing.build_status = BuildStatus.failed
-                briefing.build_error = "The build was interrupted when the service stopped; rebuild it."
-                session.add(briefing)
+        """At start-up: builds a stopped process left unfinished are marked failed, so nobody waits on them. A
+        database that cannot be reached yet does not stop the service from starting (its health says 503)."""
+        try:
+            with self.db.session() as session:
+                left = service.unfinished_builds(session)
+                for briefing in left:
+                    briefing.build_status = BuildStatus.failed
+                    briefing.build_error = "The build was interrupted when the service stopped; rebuild it."
+                    session.add(briefing)
+        except SQLAlchemyError:
+            log.warning("could not check for interrupted briefing builds: the database is unreachable", exc_info=True)
+            return 0
         return len(left)
 
     # --- the monthly memo --------------------------------------------------------------------------------------
