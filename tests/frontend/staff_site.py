@@ -160,8 +160,14 @@ class Problems:
         self.failed_requests: list[str] = []
         self.bad_responses: list[str] = []
         page.on("pageerror", lambda e: self.page_errors.append(str(e)))
-        page.on("requestfailed", lambda r: self.failed_requests.append(f"{r.method} {r.url}: {r.failure}"))
+        # A request the browser cancels because the page it belongs to is being left (a reload, a link followed)
+        # fails with net::ERR_ABORTED: that is navigation, not a request the server failed.
+        page.on("requestfailed", self._failed)
         page.on("response", lambda r: r.status >= 400 and self.bad_responses.append(f"{r.status} {r.url}"))
+
+    def _failed(self, request) -> None:
+        if request.failure != "net::ERR_ABORTED":
+            self.failed_requests.append(f"{request.method} {request.url}: {request.failure}")
 
     def assert_clean(self, *expected: str) -> None:
         """No script error, no failed request, and no HTTP error except those matching `expected` patterns."""
