@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
@@ -21,8 +21,30 @@ from services.reporting.app import create_app as create_reporting_app
 
 FACTORIES = {"ingest": create_ingest_app, "metrics": create_metrics_app, "reporting": create_reporting_app}
 
+# Open-data paths that Socrata, CKAN, DCAT and Frictionless clients expect at the site root (DESIGN.md, fixed
+# interfaces): reporting serves them, besides everything it serves under /api/reporting.
+OPEN_DATA_PREFIXES = ("/resource", "/api/views", "/api/catalog", "/api/3/action", "/api/action")
+OPEN_DATA_FILES = ("/data.json", "/datapackage.json")
 
-def _root_with(apps: dict[str, FastAPI], extra_routes: list[Mount]) -> Starlette:
+
+class _AtRoot:
+    """Hands a request to a mounted service app with its path as the client sent it: the app has routes for
+    these root paths, so the mount's prefix must not be taken off."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app({**scope, "root_path": scope.get("app_root_path", "")}, receive, send)
+
+
+def _open_data_routes(reporting: FastAPI) -> list[BaseRoute]:
+    at_root = _AtRoot(reporting)
+    prefixes: list[BaseRoute] = [Mount(prefix, app=at_root) for prefix in OPEN_DATA_PREFIXES]
+    return prefixes + [Route(path, endpoint=at_root) for path in OPEN_DATA_FILES]
+
+
+def _root_with(apps: dict[str, FastAPI], extra_routes: list[BaseRoute]) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_root: Starlette) -> AsyncIterator[None]:
         # Starlette does not run the lifespans of mounted apps; run each one here.
@@ -31,7 +53,9 @@ def _root_with(apps: dict[str, FastAPI], extra_routes: list[Mount]) -> Starlette
                 await stack.enter_async_context(app.router.lifespan_context(app))
             yield
 
-    routes = [Mount(mount_path(name), app=app, name=name) for name, app in apps.items()]
+    routes: list[BaseRoute] = [Mount(mount_path(name), app=app, name=name) for name, app in apps.items()]
+    if "reporting" in apps:
+        routes += _open_data_routes(apps["reporting"])
     # Paths no mount takes (a newline in a path defeats Starlette's route patterns) still get problem+json.
     root = Starlette(
         routes=routes + extra_routes,

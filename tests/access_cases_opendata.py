@@ -1,9 +1,9 @@
-"""The access matrix's cases for open data and the budget: the budget is read by anyone; importing one and mapping
-its departments are the performance office's."""
+"""The access matrix's cases for open data and the budget: the budget is read by anyone; importing one, mapping its
+departments and publishing a dataset are the performance office's; querying an open dataset is reporting's call."""
 
 from __future__ import annotations
 
-from tests.access_cases import B, Case, M, get, office_only, signed_in_to_metrics
+from tests.access_cases import B, Case, M, get, internal_only, office_only, signed_in_to_metrics
 
 BUDGET_CSV = (
     b"budget_year,department,account_type,fund_code,account_category,amount\r\n"
@@ -33,5 +33,18 @@ OPENDATA_CASES: list[Case] = [
         lambda w: {"url": f"{M}/budget/departments/Nobody", "json": {"department": B}},
         office_only(404),
         writes=True,
+    ),
+    Case(
+        "publish or withdraw a dataset",
+        ("metrics", "PATCH", "/datasets/{key}"),
+        lambda w: {"url": f"{M}/datasets/service_requests", "json": {"is_published": False}},
+        office_only(200),
+        writes=True,
+    ),
+    Case(
+        "query an open dataset (reporting's call)",
+        ("metrics", "POST", "/open-datasets/{id}/query"),
+        lambda w: {"url": f"{M}/open-datasets/abcd-2345/query", "json": {}},
+        internal_only,
     ),
 ]

@@ -52,6 +52,14 @@ PUBLIC: set[tuple[str, str, str]] = {
     ("metrics", "GET", "/budget/summary"),
     ("metrics", "GET", "/budget/lines"),
     ("metrics", "GET", "/budget/departments"),
+    # Open data: what the city publishes, for anyone and the tools they use.
+    ("metrics", "GET", "/open-datasets"),
+    ("metrics", "GET", "/open-datasets/{id}"),
+    ("reporting", "GET", "/resource/{dataset_id}.json"),
+    ("reporting", "GET", "/resource/{dataset_id}.csv"),
+    ("reporting", "GET", "/resource/{dataset_id}"),
+    ("reporting", "GET", "/api/views/{dataset_id}.json"),
+    ("reporting", "GET", "/api/catalog/v1"),
     ("reporting", "GET", "/scorecards"),
     ("reporting", "GET", "/departments/{code}/scorecard"),
 }

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # Per principal (API token or staff member): a sustained rate and a burst.
     rate_limit_per_minute: float = 600.0
     rate_limit_burst: int = 120
+    # Per client address on the public open-data routes (/resource, /api/views, /api/catalog); load tests raise them.
+    public_rate_limit_per_minute: float = Field(default=600.0, gt=0)
+    public_rate_limit_burst: int = Field(default=300, ge=1)
     # A token's lifetime when whoever creates it does not say.
     token_default_days: int = 365
     # How long a checked API token is trusted without reading the database again. A revocation made

@@ -15,6 +15,7 @@ from services.metrics.departments.router import router as departments_router
 from services.metrics.library.router import IMPORTS_PATH
 from services.metrics.library.router import router as library_router
 from services.metrics.observations.router import router as observations_router
+from services.metrics.opendata.router import router as opendata_router
 from services.metrics.orgunits.router import router as orgunits_router
 from services.metrics.performance.router import router as performance_router
 from services.metrics.priorities.router import router as priorities_router
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, transport: object = None) ->
             computed_router,
             analytics_router,
             pulls_router,
+            opendata_router,
             budget_router,
         ],
         lifespan,

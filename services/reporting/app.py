@@ -13,6 +13,8 @@ from services.reporting.briefings.router import router as briefings_router
 from services.reporting.clients.metrics import MetricsClient
 from services.reporting.commitments.router import router as commitments_router
 from services.reporting.meetings.router import router as meetings_router
+from services.reporting.opendata.soda import OpenDataPreflight
+from services.reporting.opendata.soda import router as soda_router
 from services.reporting.scorecards.router import router as scorecards_router
 
 
@@ -35,10 +37,19 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
                     with contextlib.suppress(asyncio.CancelledError):
                         await scheduler
 
-    return create_service_app(
+    app = create_service_app(
         "reporting",
         "CityStat reporting",
         settings,
-        [health_router("reporting"), scorecards_router, briefings_router, meetings_router, commitments_router],
+        [
+            health_router("reporting"),
+            scorecards_router,
+            briefings_router,
+            meetings_router,
+            commitments_router,
+            soda_router,
+        ],
         lifespan,
     )
+    app.add_middleware(OpenDataPreflight)
+    return app

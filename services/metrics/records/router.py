@@ -23,6 +23,7 @@ from services.metrics.records.schemas import (
     PROFILE_NAME_PATTERN,
     DatasetCreate,
     DatasetPublic,
+    DatasetUpdate,
     ProfilePublic,
     ProfilePut,
     RecordImportPublic,
@@ -78,6 +79,12 @@ def get_dataset(key: str, session: SessionDep, _staff: StaffPrincipal) -> Datase
 def create_dataset(body: DatasetCreate, session: SessionDep, principal: StaffPrincipal) -> DatasetPublic:
     """Define a record type beyond service requests (work orders, inspections): performance office only."""
     return service.dataset_public(session, service.create_dataset(session, principal, body))
+
+
+@router.patch("/datasets/{key}", response_model=DatasetPublic, responses=problem_responses(401, 403, 404, 422))
+def update_dataset(key: str, body: DatasetUpdate, session: SessionDep, principal: StaffPrincipal) -> DatasetPublic:
+    """Publish a dataset, built-in ones included, as open data, or withdraw it: performance office only."""
+    return service.dataset_public(session, service.update_dataset(session, principal, key, body))
 
 
 # --- mapping profiles -------------------------------------------------------------------------------------------

@@ -36,6 +36,13 @@ class DatasetCreate(BaseModel):
     is_published: bool = False
 
 
+class DatasetUpdate(BaseModel):
+    model_config = INPUT_CONFIG
+    is_published: bool | None = Field(
+        default=None, description="Publish the dataset's records as open data (never their extra fields), or withdraw"
+    )
+
+
 class DatasetPublic(BaseModel):
     key: str
     title: str

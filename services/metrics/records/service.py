@@ -25,6 +25,7 @@ from services.metrics.records.pull import check_pull_source
 from services.metrics.records.schemas import (
     DatasetCreate,
     DatasetPublic,
+    DatasetUpdate,
     ProfilePublic,
     ProfilePut,
     RecordImportPublic,
@@ -43,10 +44,16 @@ def _office_only(principal: Principal, what: str) -> None:
 
 
 def get_dataset(session: Session, key: str) -> Dataset:
-    dataset = BUILTIN_DATASETS.get(key) or session.get(Dataset, key)
-    if dataset is None:
+    builtin = BUILTIN_DATASETS.get(key)
+    stored = session.get(Dataset, key)
+    if builtin is not None:
+        # A built-in's definition lives in code; its stored row, if any, only says whether the city published it.
+        if stored is None:
+            return builtin
+        return Dataset(**{**builtin.model_dump(), "is_published": stored.is_published})
+    if stored is None:
         raise NotFound(f"There is no dataset '{key}'.")
-    return dataset
+    return stored
 
 
 def dataset_public(session: Session, dataset: Dataset) -> DatasetPublic:
@@ -55,8 +62,10 @@ def dataset_public(session: Session, dataset: Dataset) -> DatasetPublic:
 
 
 def list_datasets(session: Session) -> list[DatasetPublic]:
-    stored = session.exec(select(Dataset).order_by(col(Dataset.key))).all()
-    return [dataset_public(session, d) for d in [*BUILTIN_DATASETS.values(), *stored]]
+    own = select(Dataset).where(col(Dataset.key).not_in(list(BUILTIN_DATASETS))).order_by(col(Dataset.key))
+    stored = session.exec(own)
+    builtins = [get_dataset(session, key) for key in BUILTIN_DATASETS]
+    return [dataset_public(session, d) for d in [*builtins, *stored.all()]]
 
 
 def create_dataset(session: Session, principal: Principal, body: DatasetCreate) -> Dataset:
@@ -80,6 +89,24 @@ def create_dataset(session: Session, principal: Principal, body: DatasetCreate) 
     session.flush()
     audit(session, principal, "dataset.create", subject=body.key, detail={"fields": names})
     return dataset
+
+
+def update_dataset(session: Session, principal: Principal, key: str, body: DatasetUpdate) -> Dataset:
+    """Publish a dataset (its records, without their extra fields, become open data) or withdraw it."""
+    _office_only(principal, "publish datasets")
+    dataset = get_dataset(session, key)
+    if body.is_published is None or body.is_published == dataset.is_published:
+        return dataset
+    stored = session.get(Dataset, key)
+    if stored is None:
+        # The built-in's choice is kept as a row of its own beside the definition in code.
+        stored = Dataset(**{**dataset.model_dump(), "created_by": principal.actor, "created_at": utcnow()})
+        session.add(stored)
+    stored.is_published = body.is_published
+    session.flush()
+    action = "dataset.publish" if body.is_published else "dataset.unpublish"
+    audit(session, principal, action, subject=key, detail={"is_published": body.is_published})
+    return get_dataset(session, key)
 
 
 # --- mapping profiles -------------------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ what the public may read.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
@@ -36,6 +38,8 @@ from services.common.errors import (
     UpstreamError,
 )
 from services.common.http import ServiceClient
+from services.common.query_tree import Query
+from services.reporting.opendata.soql_lexer import SoqlError
 
 PAGE = 500
 
@@ -458,6 +462,38 @@ class MetricsClient(ServiceClient):
         response = await self._call("POST", f"/metrics/{quote(key, safe='')}/targets", json=body)
         return Target.model_validate(response.json())
 
+    # --- public datasets (open data) -----------------------------------------------------------------------------
+
+    async def open_datasets(self) -> list[OpenDataset]:
+        """Every public dataset (no login needed)."""
+        return [OpenDataset.model_validate(d) for d in await self._all_pages("/open-datasets", {})]
+
+    async def open_dataset(self, dataset_id: str) -> OpenDataset:
+        """One public dataset; NotFound when it is unknown or not public."""
+        return OpenDataset.model_validate(await self._json(f"/open-datasets/{quote(dataset_id, safe='')}"))
+
+    async def query_open_dataset(self, dataset_id: str, query: Query) -> QueryResult:
+        """Run a query tree over a dataset's public rows.
+
+        Sent with the internal token only (the client's default header), never with a caller's session: the answer
+        is the public one whoever asks, which is what lets the open-data routes be cached by anyone."""
+        url = f"/open-datasets/{quote(dataset_id, safe='')}/query"
+        response = await self._request("POST", url, json=query.model_dump(mode="json"))
+        if response.status_code in (400, 422):
+            # Reporting checked the tree against the same columns; what metrics still refuses is told as SODA does.
+            detail = _problem_detail(response)
+            raise SoqlError(detail or "The query cannot run on this dataset.", code="query.execution.failed")
+        if response.status_code >= 400:
+            raise _error(response, url)
+        if response.status_code != 200:
+            raise UpstreamError(f"The metrics service answered {response.status_code} for {url}.")
+        try:
+            # Exact numbers: a float would turn 0.1 or a 17-digit sum into something else on the way to the client.
+            body = json.loads(response.content, parse_float=Decimal)
+        except ValueError:
+            raise UpstreamError(f"The metrics service answered {url} with something that is not JSON.") from None
+        return QueryResult.model_validate(body)
+
 
 def _present(**params: Any) -> dict[str, Any]:
     return {name: value for name, value in params.items() if value is not None}
@@ -481,3 +517,46 @@ def _error(response: httpx.Response, url: str) -> CityStatError:
     if response.status_code == 422:
         return Unprocessable(detail or "Metrics refused the values.", errors=problem.get("errors") or [])
     return UpstreamError(f"The metrics service answered {response.status_code} for {url}.")
+
+
+def _problem_detail(response: httpx.Response) -> str | None:
+    try:
+        problem = response.json()
+    except ValueError:
+        return None
+    return problem.get("detail") if isinstance(problem, dict) else None
+
+
+# --- public datasets (open data): reporting serves them to SODA clients, metrics owns and queries them --------------
+
+
+class OpenColumn(_Read):
+    field_name: str
+    name: str
+    datatype: str  # text | number | boolean | floating_timestamp
+    description: str = ""
+
+
+class OpenDataset(_Read):
+    id: str
+    key: str
+    name: str
+    description: str = ""
+    category: str = ""
+    columns: list[OpenColumn]
+    row_count: int = 0
+    updated_at: dt.datetime
+    license: str = ""
+    publisher: str = ""
+
+
+class ResultColumn(_Read):
+    name: str
+    datatype: str
+
+
+class QueryResult(_Read):
+    """Rows of one query; numbers arrive as `Decimal`, read exactly from the JSON text."""
+
+    columns: list[ResultColumn]
+    rows: list[list[Any]]
