@@ -108,7 +108,8 @@ def demo(
     if result.loaded:
         err.print(
             f"demo city loaded: {result.departments} departments, {result.metrics} metrics, "
-            f"{result.observations} observations, {result.records} service requests"
+            f"{result.observations} observations, {result.records} service requests (published as open data), "
+            f"{result.budget_lines} budget lines (FY2013 to FY2017)"
         )
         if settings.as_of != DEMO_AS_OF:
             err.print(f"its data ends in June 2017: serve it with CITYSTAT_AS_OF={DEMO_AS_OF.isoformat()}")

@@ -3,7 +3,20 @@ departments and publishing a dataset are the performance office's; querying an o
 
 from __future__ import annotations
 
-from tests.access_cases import B, Case, M, get, internal_only, office_only, signed_in_to_metrics
+from tests.access_cases import (
+    READER_OF_B,
+    B,
+    Case,
+    M,
+    get,
+    internal_only,
+    office_changes_b,
+    office_only,
+    public_read,
+    read_b_in_metrics,
+    shows,
+    signed_in_to_metrics,
+)
 
 BUDGET_CSV = (
     b"budget_year,department,account_type,fund_code,account_category,amount\r\n"
@@ -46,5 +59,47 @@ OPENDATA_CASES: list[Case] = [
         ("metrics", "POST", "/open-datasets/{id}/query"),
         lambda w: {"url": f"{M}/open-datasets/abcd-2345/query", "json": {}},
         internal_only,
+    ),
+    Case(
+        "B's unpublished metric's series as JSON",
+        ("metrics", "GET", "/metrics/{key}/series.json"),
+        get(f"{M}/metrics/dpb.hidden/series.json"),
+        read_b_in_metrics,
+        same_as_missing=get(f"{M}/metrics/dpb.absent/series.json"),
+    ),
+    Case(
+        "B's unpublished metric's series as CSV",
+        ("metrics", "GET", "/metrics/{key}/series.csv"),
+        get(f"{M}/metrics/dpb.hidden/series.csv"),
+        read_b_in_metrics,
+        same_as_missing=get(f"{M}/metrics/dpb.absent/series.csv"),
+    ),
+    Case(
+        "B's unpublished metric's budget links",
+        ("metrics", "GET", "/metrics/{key}/budget-links"),
+        get(f"{M}/metrics/dpb.hidden/budget-links"),
+        read_b_in_metrics,
+        same_as_missing=get(f"{M}/metrics/dpb.absent/budget-links"),
+    ),
+    Case(
+        "link B's unpublished metric to the budget",
+        ("metrics", "PUT", "/metrics/{key}/budget-links"),
+        lambda w: {"url": f"{M}/metrics/dpb.hidden/budget-links", "json": {"links": []}},
+        office_changes_b(200),
+        writes=True,
+    ),
+    Case(
+        "B's unpublished metric's cost per output",
+        ("metrics", "GET", "/metrics/{key}/cost-per-output"),
+        get(f"{M}/metrics/dpb.hidden/cost-per-output"),
+        read_b_in_metrics,
+        same_as_missing=get(f"{M}/metrics/dpb.absent/cost-per-output"),
+    ),
+    Case(
+        "B's budget hearing",
+        ("metrics", "GET", "/budget/hearings/{code}"),
+        get(f"{M}/budget/hearings/{B}"),
+        public_read,
+        check=shows("dpb.hidden", READER_OF_B),
     ),
 ]

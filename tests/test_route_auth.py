@@ -52,6 +52,11 @@ PUBLIC: set[tuple[str, str, str]] = {
     ("metrics", "GET", "/budget/summary"),
     ("metrics", "GET", "/budget/lines"),
     ("metrics", "GET", "/budget/departments"),
+    ("metrics", "GET", "/budget/hearings/{code}"),
+    ("metrics", "GET", "/metrics/{key}/budget-links"),
+    ("metrics", "GET", "/metrics/{key}/cost-per-output"),
+    ("metrics", "GET", "/metrics/{key}/series.json"),
+    ("metrics", "GET", "/metrics/{key}/series.csv"),
     # Open data: what the city publishes, for anyone and the tools they use.
     ("metrics", "GET", "/open-datasets"),
     ("metrics", "GET", "/open-datasets/{id}"),
@@ -60,6 +65,17 @@ PUBLIC: set[tuple[str, str, str]] = {
     ("reporting", "GET", "/resource/{dataset_id}"),
     ("reporting", "GET", "/api/views/{dataset_id}.json"),
     ("reporting", "GET", "/api/catalog/v1"),
+    ("reporting", "GET", "/api/views/{dataset_id}/rows.csv"),
+    ("reporting", "GET", "/api/views/{dataset_id}/rows.json"),
+    ("reporting", "GET", "/api/views/{dataset_id}/datapackage.json"),
+    ("reporting", "GET", "/data.json"),
+    ("reporting", "GET", "/datapackage.json"),
+    # CKAN's action API: the same answer whoever asks; POST is how ckanapi calls it (a read, never cached).
+    *{
+        ("reporting", method, f"{prefix}/{{name}}")
+        for method in ("GET", "POST")
+        for prefix in ("/api/3/action", "/api/action")
+    },
     ("reporting", "GET", "/scorecards"),
     ("reporting", "GET", "/departments/{code}/scorecard"),
 }

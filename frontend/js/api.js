@@ -44,10 +44,10 @@ async function problemFrom(response) {
 
 const NETWORK_ERROR = { title: "Network error", detail: "Could not reach the CityStat server. Check your connection and reload." };
 
-export async function getJSON(path, params) {
+export async function getJSON(path, params, init = {}) {
   let response;
   try {
-    response = await fetch(url(path, params), { headers: { Accept: "application/json" } });
+    response = await fetch(url(path, params), { ...init, headers: { Accept: "application/json" } });
   } catch {
     throw new ApiError(NETWORK_ERROR);
   }

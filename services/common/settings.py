@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # Per client address on the public open-data routes (/resource, /api/views, /api/catalog); load tests raise them.
     public_rate_limit_per_minute: float = Field(default=600.0, gt=0)
     public_rate_limit_burst: int = Field(default=300, ge=1)
+    # Who publishes the open data and whom to ask about it, as the DCAT-US catalogue (/data.json) names them.
+    open_data_publisher: str = "City of CityStat"
+    open_data_contact_name: str = "CityStat open data team"
+    open_data_contact_email: str = "opendata@citystat.example"
     # A token's lifetime when whoever creates it does not say.
     token_default_days: int = 365
     # How long a checked API token is trusted without reading the database again. A revocation made

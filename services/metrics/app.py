@@ -8,6 +8,7 @@ from services.common.settings import Settings
 from services.metrics.annotations.router import router as annotations_router
 from services.metrics.approvals.router import router as approvals_router
 from services.metrics.audit.router import router as audit_router
+from services.metrics.budget.links_router import router as budget_links_router
 from services.metrics.budget.router import IMPORTS_PATH as BUDGET_IMPORTS_PATH
 from services.metrics.budget.router import router as budget_router
 from services.metrics.definitions.router import router as definitions_router
@@ -26,6 +27,7 @@ from services.metrics.records.router import IMPORTS_PATH as RECORD_IMPORTS_PATH
 from services.metrics.records.router import router as records_router
 from services.metrics.records.rules_router import router as computed_router
 from services.metrics.schedules.router import router as schedules_router
+from services.metrics.series.router import router as series_router
 from services.metrics.targets.router import router as targets_router
 
 # Ingest's deliveries: a whole submission as JSON, larger than the file a department sent.
@@ -67,6 +69,8 @@ def create_app(settings: Settings | None = None, *, transport: object = None) ->
             pulls_router,
             opendata_router,
             budget_router,
+            budget_links_router,
+            series_router,
         ],
         lifespan,
         route_limits={

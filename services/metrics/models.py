@@ -4,7 +4,7 @@ from services.metrics.annotations.models import Annotation
 from services.metrics.approvals.models import PeriodApproval
 from services.metrics.audit.models import AuditEvent
 from services.metrics.base import MetricsTable
-from services.metrics.budget.models import BudgetDepartment, BudgetImport, BudgetLine
+from services.metrics.budget.models import BudgetDepartment, BudgetImport, BudgetLine, MetricBudgetLink
 from services.metrics.definitions.models import Metric, MetricComment, MetricLink, MetricRevision, Target
 from services.metrics.departments.models import Department
 from services.metrics.library.models import LibraryImport, LibraryMeasure
@@ -40,6 +40,7 @@ __all__ = [
     "LibraryImport",
     "LibraryMeasure",
     "Metric",
+    "MetricBudgetLink",
     "MetricComment",
     "MetricLink",
     "MetricPriority",

@@ -13,6 +13,10 @@ from services.reporting.briefings.router import router as briefings_router
 from services.reporting.clients.metrics import MetricsClient
 from services.reporting.commitments.router import router as commitments_router
 from services.reporting.meetings.router import router as meetings_router
+from services.reporting.opendata.ckan import router as ckan_router
+from services.reporting.opendata.datapackage import router as datapackage_router
+from services.reporting.opendata.dcat import router as dcat_router
+from services.reporting.opendata.downloads import router as downloads_router
 from services.reporting.opendata.soda import OpenDataPreflight
 from services.reporting.opendata.soda import router as soda_router
 from services.reporting.scorecards.router import router as scorecards_router
@@ -48,6 +52,10 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
             meetings_router,
             commitments_router,
             soda_router,
+            ckan_router,
+            downloads_router,
+            datapackage_router,
+            dcat_router,
         ],
         lifespan,
     )

@@ -76,3 +76,25 @@ class BudgetDepartment(MetricsTable, table=True):
     department_id: int = Field(foreign_key="department.id", index=True)
     mapped_by: str = Field(max_length=200)
     mapped_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class MetricBudgetLink(MetricsTable, table=True):
+    """The performance office's statement that this spending produces this metric's output: the expense lines of a
+    budget department, optionally narrowed to one fund and/or one category, whose sum is the cost of the output."""
+
+    __tablename__ = "metric_budget_link"
+    # NULL fund_code / category mean "every"; both databases treat NULLs as distinct here, so the service, which
+    # replaces a metric's whole set at once, is what keeps such links unique.
+    __table_args__ = (sa.UniqueConstraint("metric_id", "department", "fund_code", "category"),)
+    id: int | None = Field(default=None, primary_key=True)
+    metric_id: int = Field(foreign_key="metric.id", index=True)
+    # A budget department name exactly as in budget_line.department (not a CityStat department).
+    department: str = Field(max_length=200)
+    # None: every fund.
+    fund_code: str | None = Field(default=None, max_length=32)
+    # None: every category.
+    category: str | None = Field(default=None, max_length=200)
+    # Why this spending produces this output.
+    note: str = Field(default="", sa_type=sa.Text)
+    linked_by: str = Field(max_length=200)
+    linked_at: dt.datetime = Field(default_factory=utcnow)

@@ -51,6 +51,7 @@ class DemoLoad:
     comments: int = 0
     approvals: int = 0
     records: int = 0  # raw service requests
+    budget_lines: int = 0  # the adopted budgets', FY2013 to FY2017
 
 
 def _person(name: str) -> Principal:
@@ -292,8 +293,12 @@ def load_demo(
 ) -> DemoLoad:
     """The whole demo city, once: its catalogue and values, then its raw service requests and the metrics computed
     from them. `progress(stage, done, total)`."""
+    from services.metrics.demo.budget import load_demo_budget
+
     with db.session() as session:
         loaded = load_demo_city(session, seed, progress and (lambda done, total: progress("city", done, total)))
+        if loaded.loaded:
+            loaded = dataclasses.replace(loaded, budget_lines=load_demo_budget(session, seed))
     if not loaded.loaded:
         return loaded
     job = load_demo_records(

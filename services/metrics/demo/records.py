@@ -13,15 +13,17 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
+from services.common.auth import OPERATOR
 from services.common.db import Database
 from services.common.periods import Period
 from services.common.settings import Settings
 from services.metrics.definitions.models import Metric
 from services.metrics.demo.model import DemoDepartment
 from services.metrics.records.loader import LoadRequest, RecordLoader, finish_job, start_job
-from services.metrics.records.models import RecordImport
+from services.metrics.records.models import SERVICE_REQUESTS, RecordImport
 from services.metrics.records.normalize import Row
 from services.metrics.records.profiles import CITYSTAT
+from services.metrics.records.schemas import DatasetUpdate
 
 ZONE = ZoneInfo("America/New_York")
 # Requests per closed request of the demo series: 8 makes about a million in all.
@@ -200,6 +202,7 @@ def load_demo_records(
     """Generate and load the demo's service requests as one import job, then compute the on-time metrics from
     them. Progress counts records generated and stored."""
     from services.metrics.records.compute import recompute
+    from services.metrics.records.service import update_dataset
 
     total = expected_records(city, multiplier)
     request = LoadRequest(DEMO_IMPORT, "service_requests", "citystat", CITYSTAT, None, False, "operator")
@@ -220,10 +223,11 @@ def load_demo_records(
     loader.load(rows(), position)
     recomputed = {}
     with db.session() as session:
+        # The demo city publishes its 311 requests as open data (never their attributes), as Atlanta does.
+        update_dataset(session, OPERATOR, SERVICE_REQUESTS, DatasetUpdate(is_published=True))
         for code, key in COMPUTED_METRICS.items():
             metric = session.exec(select(Metric).where(Metric.key == key)).first()
             if metric is not None and any(d.code == code for d in city):
                 result = recompute(session, metric, None, force=True, settings=settings)
                 recomputed[key] = result.model_dump(mode="json")
     return finish_job(db, DEMO_IMPORT, recomputed=recomputed)
-

@@ -85,6 +85,9 @@ class OpenDataset:
     # Fields that identify a row: the executor's tie-breaker, so that paging through a result never skips a row.
     key_fields: tuple[str, ...]
     updated_at: Callable[[Session], dt.datetime | None]
+    # Floating-timestamp fields shown in city time from a stored UTC instant; `rows` also selects that instant,
+    # labelled by instant_label(field) and never shown, so that comparisons can read it (see instants.py).
+    instants: tuple[str, ...] = ()
     publisher: str = "CityStat performance office"
     license: str = LICENSE
 
@@ -98,6 +101,11 @@ class OpenDataset:
 
 
 # --- floating timestamps ------------------------------------------------------------------------------------------
+
+
+def instant_label(field_name: str) -> str:
+    # Not among the dataset's columns, which are all a query can name.
+    return f"__instant_{field_name}"
 
 
 def floating_from_instant(column: sa.ColumnElement, ctx: SourceContext) -> sa.ColumnElement:
@@ -232,6 +240,9 @@ RECORD_COLUMNS = (
 )
 
 
+RECORD_INSTANTS = ("opened_at", "closed_at", "due_at")
+
+
 def _record_rows(key: str) -> Callable[[Session, SourceContext], sa.Select]:
     def rows(_session: Session, ctx: SourceContext) -> sa.Select:
         return sa.select(
@@ -249,6 +260,7 @@ def _record_rows(key: str) -> Callable[[Session, SourceContext], sa.Select]:
             col(RawRecord.source).label("source"),
             col(RawRecord.days_to_close).label("days_to_close"),
             (col(RawRecord.on_time) == 1).label("on_time"),
+            *(col(getattr(RawRecord, name)).label(instant_label(name)) for name in RECORD_INSTANTS),
         ).where(col(RawRecord.dataset) == key)
 
     return rows
@@ -284,12 +296,24 @@ def _record_datasets(session: Session) -> Iterable[OpenDataset]:
             rows=_record_rows(dataset.key),
             key_fields=("record_id",),
             updated_at=_records_updated(dataset.key, dataset.created_at),
+            instants=RECORD_INSTANTS,
         )
+
+
+def _budget_datasets(session: Session) -> Iterable[OpenDataset]:
+    # Imported here: the budget's provider builds on this module's OpenDataset.
+    from services.metrics.budget.opendata import budget_datasets
+
+    return budget_datasets(session)
 
 
 # --- the registry -----------------------------------------------------------------------------------------------------
 
-PROVIDERS: list[Callable[[Session], Iterable[OpenDataset]]] = [_observation_datasets, _record_datasets]
+PROVIDERS: list[Callable[[Session], Iterable[OpenDataset]]] = [
+    _observation_datasets,
+    _record_datasets,
+    _budget_datasets,
+]
 
 
 def public_datasets(session: Session) -> list[OpenDataset]:

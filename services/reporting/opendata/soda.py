@@ -40,6 +40,7 @@ CORS = {
     # Browsers hide all but a few headers from scripts unless told; SODA clients read these.
     "Access-Control-Expose-Headers": "ETag, Last-Modified, Retry-After, X-SODA2-Fields, X-SODA2-Types",
 }
+DATASET_MEMORY_SECONDS = 30.0
 CATALOG_DEFAULT_LIMIT = 100
 CATALOG_MAX_LIMIT = 10_000
 # Relevance is name order: every match counts the same here. CityStat keeps no creation time apart from updates.
@@ -68,7 +69,15 @@ class _PublicRoute(APIRoute):
 
 router = APIRouter(tags=["open data"], route_class=_PublicRoute)
 
-OPEN_DATA_PATHS = ("/resource/", "/api/views/", "/api/catalog/")
+OPEN_DATA_PATHS = (
+    "/resource/",
+    "/api/views/",
+    "/api/catalog/",
+    "/data.json",
+    "/datapackage.json",
+    "/api/3/action/",
+    "/api/action/",
+)
 
 
 def _route_path(scope: Scope) -> str:
@@ -163,6 +172,36 @@ async def find_dataset(metrics: MetricsClient, dataset_id: str) -> OpenDataset:
         raise _not_found(dataset_id) from None
 
 
+class DatasetMemory:
+    """What a query needs to know of a dataset before it runs (its columns, its change time), remembered for a short
+    while: fetching it costs metrics a count and a scan of the change times, as much as a query over a big dataset.
+    Publication is not what is remembered: metrics checks it on every query, so a withdrawn dataset is a 404 at once;
+    the change time in Last-Modified may lag by as long as the memory lasts, as a cached answer does."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._known: dict[str, tuple[float, OpenDataset]] = {}
+
+    async def get(self, metrics: MetricsClient, dataset_id: str) -> OpenDataset:
+        now = time.monotonic()
+        known = self._known.get(dataset_id)
+        if known is not None and known[0] > now:
+            return known[1]
+        dataset = await find_dataset(metrics, dataset_id)
+        if len(self._known) >= 1_000:  # only published ids get here, but keep the memory bounded all the same
+            self._known.clear()
+        self._known[dataset_id] = (now + self.seconds, dataset)
+        return dataset
+
+
+def dataset_memory(request: Request) -> DatasetMemory:
+    state = request.app.state
+    memory = getattr(state, "open_dataset_memory", None)
+    if memory is None:
+        memory = state.open_dataset_memory = DatasetMemory(DATASET_MEMORY_SECONDS)
+    return memory
+
+
 def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
@@ -198,10 +237,15 @@ def cached(
 
 
 async def resource(request: Request, metrics: MetricsClient, dataset_id: str, form: str) -> Response:
-    dataset = await find_dataset(metrics, dataset_id)
+    if not DATASET_ID.fullmatch(dataset_id):
+        raise _not_found(dataset_id)
+    dataset = await dataset_memory(request).get(metrics, dataset_id)
     columns = {column.field_name: column.datatype for column in dataset.columns}
     query = parse_soql(request.query_params, columns=columns)
-    result = await metrics.query_open_dataset(dataset.id, query)
+    try:
+        result = await metrics.query_open_dataset(dataset.id, query)
+    except NotFound:
+        raise _not_found(dataset_id) from None
     names = [column.name for column in result.columns]
     types = [column.datatype for column in result.columns]
     write, media = (csv_rows, CSV_MEDIA) if form == "csv" else (json_rows, JSON_MEDIA)

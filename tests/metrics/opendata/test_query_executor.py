@@ -3,6 +3,8 @@ and on PostgreSQL, so every assertion here is also an assertion that the two dat
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from tests.factories import make_user, sign_in
@@ -17,7 +19,7 @@ from tests.metrics.opendata.opendata_city import (
     run,
     tree,
 )
-from tests.metrics.records.record_factory import local, make_record
+from tests.metrics.records.record_factory import ZONE, local, make_record
 
 OBS = OBSERVATIONS_ID
 
@@ -321,3 +323,34 @@ def test_case_functions_and_search_change_ascii_letters_only(city, metrics_db):
     assert rows(city, REQUESTS_ID, {"$select": "record_id", "$q": "ÉLAGAGE"}) == [["SR-5"]]
     assert rows(city, REQUESTS_ID, {"$select": "record_id", "$q": "élagage"}) == []
     assert rows(city, REQUESTS_ID, {"$select": "record_id", "$where": "category LIKE 'É_agage%'"}) == [["SR-5"]]
+
+
+def test_time_comparisons_read_the_stored_instant_and_agree_with_city_time_across_the_clock_change(city, metrics_db):
+    # Clocks went back at 02:00 on 2016-11-06 in New York: 01:00-01:59 happened twice. Requests every 20 minutes
+    # across that night; each comparison must pick exactly the requests whose city time satisfies it.
+    first = dt.datetime(2016, 11, 6, 4, 10, tzinfo=dt.UTC)
+    opened = {f"N-{i:02d}": first + dt.timedelta(minutes=20 * i) for i in range(15)}
+    with metrics_db.session() as session:
+        for record_id, moment in opened.items():
+            make_record(session, record_id, "DPW", moment)
+    wall = {key: moment.astimezone(ZONE).replace(tzinfo=None) for key, moment in opened.items()}
+    checks = {
+        ">=": lambda w, t: w >= t, ">": lambda w, t: w > t, "<": lambda w, t: w < t,
+        "<=": lambda w, t: w <= t, "=": lambda w, t: w == t, "!=": lambda w, t: w != t,
+    }  # fmt: skip
+    for text in ("2016-11-06T01:30:00", "2016-11-06T01:10:00", "2016-11-06T02:00:00", "2016-11-06T00:59:59.999"):
+        moment = dt.datetime.fromisoformat(text)
+        for op, holds in checks.items():
+            where = f"opened_at {op} '{text}' AND starts_with(record_id, 'N-')"
+            found = [row[0] for row in rows(city, REQUESTS_ID, {"$select": "record_id", "$where": where})]
+            assert found == sorted(k for k, w in wall.items() if holds(w, moment)), (op, text)
+        flipped = f"'{text}' > opened_at AND starts_with(record_id, 'N-')"
+        found = [row[0] for row in rows(city, REQUESTS_ID, {"$select": "record_id", "$where": flipped})]
+        assert found == sorted(k for k, w in wall.items() if w < moment)
+    between = "opened_at between '2016-11-06T01:20:00' and '2016-11-06T01:40:00' AND starts_with(record_id, 'N-')"
+    found = rows(city, REQUESTS_ID, {"$select": "record_id, opened_at", "$where": between})
+    low, high = dt.datetime(2016, 11, 6, 1, 20), dt.datetime(2016, 11, 6, 1, 40)
+    expected = sorted(k for k, w in wall.items() if low <= w <= high)
+    # Both passes through 01:20-01:40: two requests an hour apart, at the same wall-clock time.
+    assert [row[0] for row in found] == expected == ["N-04", "N-07"]
+    assert found[0][1] == found[1][1] == "2016-11-06T01:30:00.000"
