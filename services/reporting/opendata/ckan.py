@@ -17,10 +17,10 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, quote
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from services.common.errors import BadRequest, CityStatError, NotFound, TooManyRequests, Unprocessable
 from services.reporting.opendata.ckan_actions import (
@@ -133,8 +133,13 @@ def _answer(request: Request, status: int, envelope: dict[str, Any], headers: di
     return Response(body, status_code=status, media_type=JSON_MEDIA, headers={**headers, **NOT_CACHED})
 
 
+# The actions are documented as the path's choices but not enforced by FastAPI: an unknown one must get CKAN's own
+# "Action name not known" envelope, not a validation problem.
+ActionName = Annotated[str, Path(description="The action", json_schema_extra={"enum": sorted(ACTIONS)})]
+
+
 def _endpoint(prefix: str) -> Callable[[str, Request], Awaitable[Response]]:
-    async def action(name: str, request: Request) -> Response:
+    async def action(name: ActionName, request: Request) -> Response:
         base = f"{request.url.scheme}://{request.url.netloc}"
         help_url = f"{base}/api/3/action/help_show?name={quote(shown(name), safe='')}"
         headers: dict[str, str] = {}
@@ -173,7 +178,11 @@ _ENVELOPE = {"content": {"application/json": {"schema": {"type": "object"}}}}
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "CKAN's envelope with the action's result", **_ENVELOPE},
     400: {"description": "Unknown action or malformed body (CKAN envelope)", **_ENVELOPE},
-    404: {"description": "Not Found Error (CKAN envelope)", **_ENVELOPE},
+    # A path no route can take (a line break in the action's name) is the router's 404, which is problem+json.
+    404: {
+        "description": "Not Found Error (CKAN envelope); problem+json when the path is not an action's",
+        "content": {**_ENVELOPE["content"], "application/problem+json": {"schema": {"type": "object"}}},
+    },
     409: {"description": "Validation Error (CKAN envelope)", **_ENVELOPE},
     429: {"description": "Too many requests from this address (CKAN envelope, Retry-After)", **_ENVELOPE},
 }
