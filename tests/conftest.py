@@ -148,10 +148,11 @@ def reset_process_state(root_app) -> None:
     ingest.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     ingest.state.login_limiter = RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE, LOGIN_ATTEMPTS_PER_MINUTE)
     ingest.state.token_cache = TokenCache(settings.token_cache_seconds)
-    reporting = root_app.state.services["reporting"]
-    for remembered in ("open_dataset_memory", "public_limiter"):
-        if hasattr(reporting.state, remembered):
-            delattr(reporting.state, remembered)
+    for service, remembered in (("reporting", "open_dataset_memory"), ("reporting", "public_limiter"),
+                                ("metrics", "public_limiter")):  # fmt: skip
+        state = root_app.state.services[service].state
+        if hasattr(state, remembered):
+            delattr(state, remembered)
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
-"""Request body limit as plain ASGI middleware: Starlette sets none by default."""
+"""Request body limit as plain ASGI middleware (Starlette sets none by default), and rate limits."""
 
 from __future__ import annotations
 
 import time
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.errors import problem_response
@@ -140,3 +141,29 @@ class RateLimiter:
             return None
         self._buckets[key] = (tokens, now)
         return (1.0 - tokens) / self.rate if self.rate > 0 else 60.0
+
+
+class AddressLimiter(RateLimiter):
+    """The token bucket keyed by client address. Anyone can bring new addresses, so buckets that have filled up
+    again (the same as no bucket) are dropped once there are many: memory follows the addresses active lately."""
+
+    prune_above = 10_000
+
+    def acquire(self, key: str, now: float | None = None) -> float | None:
+        now = time.monotonic() if now is None else now
+        if len(self._buckets) >= self.prune_above and self.rate > 0:
+            refilled = self.burst / self.rate
+            self._buckets = {k: bucket for k, bucket in self._buckets.items() if now - bucket[1] < refilled}
+        return super().acquire(key, now)
+
+
+def public_wait(request: Request) -> float | None:
+    """One read of a public route by the caller's address, against the app's public limit: None when allowed, else
+    the seconds to wait. The limit is a setting (PUBLIC_RATE_LIMIT_*) that load tests can raise."""
+    state = request.app.state
+    limiter = getattr(state, "public_limiter", None)
+    if limiter is None:
+        settings = state.settings
+        limiter = AddressLimiter(settings.public_rate_limit_per_minute, settings.public_rate_limit_burst)
+        state.public_limiter = limiter
+    return limiter.acquire(request.client.host if request.client else "unknown")

@@ -9,11 +9,13 @@ what it may see depends on who signed in, and a shared cache must never hand a d
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from services.common.errors import problem_responses
+from services.common.errors import TooManyRequests, problem_responses
+from services.common.limits import public_wait
 from services.common.params import MetricKeyPath
 from services.common.periods import PeriodText
 from services.metrics.deps import OptionalStaff, SessionDep
@@ -39,6 +41,21 @@ StartQuery = Annotated[PeriodText | None, Query(description="First period, e.g. 
 EndQuery = Annotated[PeriodText | None, Query(description="Last period, e.g. 2017-06")]
 
 
+def _limited(request: Request, viewer: OptionalStaff) -> None:
+    """The public's downloads share the open-data routes' limit per address; staff signed in are not counted."""
+    if viewer is not None:
+        return
+    retry_after = public_wait(request)
+    if retry_after is not None:
+        raise TooManyRequests(
+            "Too many requests from this address; slow down and retry.",
+            headers={"Retry-After": str(max(1, math.ceil(retry_after)))},
+        )
+
+
+PublicLimit = Annotated[None, Depends(_limited)]
+
+
 def _etag_matches(header: str | None, etag: str) -> bool:
     if not header:
         return False
@@ -62,7 +79,7 @@ def _answer(request: Request, body: bytes, media_type: str, public: bool, header
 @router.get(
     "/metrics/{key}/series.json",
     response_model=SeriesDownload,
-    responses={**_NOT_MODIFIED, **problem_responses(404)},
+    responses={**_NOT_MODIFIED, **problem_responses(404, 429)},
     summary="The metric's series with target and status, as JSON",
 )
 def series_json(
@@ -70,6 +87,7 @@ def series_json(
     request: Request,
     session: SessionDep,
     viewer: OptionalStaff,
+    _limit: PublicLimit,
     start: StartQuery = None,
     end: EndQuery = None,
 ) -> Response:
@@ -82,7 +100,7 @@ def series_json(
 @router.get(
     "/metrics/{key}/series.csv",
     response_class=Response,
-    responses={**_CSV, **_NOT_MODIFIED, **problem_responses(404)},
+    responses={**_CSV, **_NOT_MODIFIED, **problem_responses(404, 429)},
     summary="The metric's series with target and status, as CSV",
 )
 def series_csv(
@@ -90,6 +108,7 @@ def series_csv(
     request: Request,
     session: SessionDep,
     viewer: OptionalStaff,
+    _limit: PublicLimit,
     start: StartQuery = None,
     end: EndQuery = None,
 ) -> Response:

@@ -25,7 +25,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.common.errors import CityStatError, NotFound, TooManyRequests, problem_responses
-from services.common.limits import RateLimiter
+from services.common.limits import public_wait
 from services.reporting.clients.metrics import MetricsClient, OpenDataset
 from services.reporting.opendata.formats import CATALOG_TYPES, SODA_TYPES, VIEW_TYPES, csv_rows, json_rows
 from services.reporting.opendata.soql import parse_soql
@@ -108,34 +108,9 @@ class OpenDataPreflight:
         await self.app(scope, receive, send)
 
 
-class AddressLimiter(RateLimiter):
-    """The token bucket keyed by client address. Anyone can bring new addresses, so buckets that have filled up
-    again (the same as no bucket) are dropped once there are many: memory follows the addresses active lately."""
-
-    prune_above = 10_000
-
-    def acquire(self, key: str, now: float | None = None) -> float | None:
-        now = time.monotonic() if now is None else now
-        if len(self._buckets) >= self.prune_above and self.rate > 0:
-            refilled = self.burst / self.rate
-            self._buckets = {k: bucket for k, bucket in self._buckets.items() if now - bucket[1] < refilled}
-        return super().acquire(key, now)
-
-
-def _limiter(request: Request) -> RateLimiter:
-    state = request.app.state
-    limiter = getattr(state, "public_limiter", None)
-    if limiter is None:
-        settings = state.settings
-        limiter = AddressLimiter(settings.public_rate_limit_per_minute, settings.public_rate_limit_burst)
-        state.public_limiter = limiter
-    return limiter
-
-
 def public_caller(request: Request) -> None:
     """Anyone may read; one address may not read without pause (per process, like the ingest limit)."""
-    address = request.client.host if request.client else "unknown"
-    retry_after = _limiter(request).acquire(address)
+    retry_after = public_wait(request)
     if retry_after is not None:
         message = "Too many requests from this address; slow down and retry."
         raise TooManyRequests(

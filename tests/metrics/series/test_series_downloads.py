@@ -11,6 +11,7 @@ import pytest
 
 from services.common.auth import OPERATOR
 from services.common.contracts import ObservationBatch, ObservationRow
+from services.common.limits import RateLimiter
 from services.metrics.approvals.schemas import ApprovalCreate
 from services.metrics.approvals.service import approve
 from services.metrics.definitions.models import Direction, MetricState, TargetBase, ToleranceKind
@@ -248,3 +249,15 @@ def test_the_series_routes_answer_beside_the_metrics_other_routes(client, city, 
     assert client.get(f"{BASE}/dpw.on_time/series.xml").status_code == 404
     paths = client.get("/api/metrics/openapi.json").json()["paths"]
     assert "/metrics/{key}/series.json" in paths and "/metrics/{key}/series.csv" in paths
+
+
+def test_the_publics_downloads_are_rate_limited_per_address_and_staff_are_not(client, city, ingest_db):
+    metrics = client.app.state.services["metrics"]
+    metrics.state.public_limiter = RateLimiter(per_minute=1, burst=2)
+    client.cookies.clear()
+    answers = [client.get(f"{BASE}/dpw.on_time/series.{form}") for form in ("json", "csv", "json")]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[2].headers["content-type"].startswith(PROBLEM)
+    assert int(answers[2].headers["retry-after"]) >= 1
+    _signed_in(client, ingest_db, "liaison", "liaison", "DPW")
+    assert client.get(f"{BASE}/dpw.on_time/series.csv").status_code == 200

@@ -11,10 +11,9 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 
-from services.common.limits import RateLimiter
+from services.common.limits import AddressLimiter, RateLimiter
 from services.metrics.definitions.models import MetricState
 from services.reporting.opendata.formats import csv_rows, json_rows, soda_number, soda_value
-from services.reporting.opendata.soda import AddressLimiter
 from services.runner import create_single_service_app
 from tests.factories import make_department, make_metric, make_observation
 
