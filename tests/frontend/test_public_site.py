@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright import sync_api
 
-from tests.frontend.staff_site import TIMEOUT_MS
+from tests.frontend.staff_site import TIMEOUT_MS, api_get, sign_in_api
 from tests.frontend.test_pages import Watch
 
 expect = sync_api.expect
@@ -266,3 +266,15 @@ def test_data_catalogue_links(phone, live_server):
     fits_a_phone(page)
     page.watch.assert_clean()
     assert download_problems(live_server, wanted) == []
+
+
+def test_signed_in_staff_see_on_the_public_site_only_what_the_public_sees(page, site, city):
+    # A liaison reads their department's unpublished metric through the staff API with their session...
+    sign_in_api(page, site, city.liaison)
+    assert api_get(page, site, f"/api/metrics/metrics/{city.keys['backlog']}")["key"] == city.keys["backlog"]
+    # ...but the public site asks without the session, so it is not there, as for anyone else.
+    page.goto(f"{site.base}/public/metric.html?key={city.keys['backlog']}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Metric not found")
+    page.goto(f"{site.base}/public/metric.html?key={city.keys['potholes']}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Potholes filled")
+    page.problems.assert_clean(r"404 .*/api/metrics/metrics/" + re.escape(city.keys["backlog"]))
