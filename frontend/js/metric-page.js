@@ -6,6 +6,7 @@ import { chartLayers, chartLegend, seriesChart } from "./chart.js";
 import { changeVerdict, DIRECTION_LABELS, formatChange, formatDate, formatTolerance, formatValue, FREQUENCY_LABELS,
   targetRule, UNIT_LABELS } from "./format.js";
 import { dataTable, targetTable } from "./metric-tables.js";
+import { budgetSection } from "./metric-budget.js";
 import { notesByPeriod, notesSection } from "./notes.js";
 import { performanceApi } from "./performance-api.js";
 import { groupedSignals, summarySentences } from "./performance-summary.js";
@@ -232,6 +233,7 @@ function render({ metric, series, targets, perf, user, notes, breaks, cited }, r
     chart.figure,
     notesPart.section,
     definition(metric),
+    budgetSection(metric, user),
     targetTable(metric, targets),
     dataTable(metric, series, targets, correct || records, correct ? "Action" : "Records"));
   chart.draw();
