@@ -115,7 +115,7 @@ class Builds:
                 return
             # Explanations typed while it built are kept.
             briefing.snapshot = (
-                service._with_explanations(snapshot, briefing.selection) if briefing.selection else snapshot
+                service.with_explanations(snapshot, briefing.selection) if briefing.selection else snapshot
             )
             briefing.build_status = BuildStatus.ready
             briefing.build_done = briefing.build_total = total

@@ -114,7 +114,7 @@ def rebuild_briefing(
     background: BackgroundTasks,
 ) -> BriefingPublic:
     """Read a draft's numbers again from metrics."""
-    briefing = service._draft(session, principal, briefing_id)
+    briefing = service.editable_draft(session, principal, briefing_id)
     service.queue_build(briefing)
     session.add(briefing)
     session.flush()

@@ -258,7 +258,7 @@ async def create_briefing(
     return briefing
 
 
-def _draft(session: Session, principal: Principal, briefing_id: int) -> Briefing:
+def editable_draft(session: Session, principal: Principal, briefing_id: int) -> Briefing:
     require_office(principal)
     briefing = get_visible(session, principal, briefing_id)
     if briefing.state == BriefingState.published:
@@ -268,7 +268,7 @@ def _draft(session: Session, principal: Principal, briefing_id: int) -> Briefing
 
 def update_briefing(session: Session, principal: Principal, briefing_id: int, body: BriefingUpdate) -> bool:
     """Applies the changes; True when the briefing needs a rebuild (its metrics or their order changed)."""
-    briefing = _draft(session, principal, briefing_id)
+    briefing = editable_draft(session, principal, briefing_id)
     rebuild = False
     fields = body.model_fields_set
     if "title" in fields and body.title is not None:
@@ -287,7 +287,7 @@ def update_briefing(session: Session, principal: Principal, briefing_id: int, bo
         if [r["metric"] for r in rows] != [r["metric"] for r in briefing.selection] or briefing.snapshot is None:
             rebuild = True
         elif briefing.snapshot is not None:
-            briefing.snapshot = _with_explanations(briefing.snapshot, rows)
+            briefing.snapshot = with_explanations(briefing.snapshot, rows)
         briefing.selection = rows
     if rebuild:
         queue_build(briefing)
@@ -297,7 +297,7 @@ def update_briefing(session: Session, principal: Principal, briefing_id: int, bo
     return rebuild
 
 
-def _with_explanations(snapshot: dict, rows: list[dict]) -> dict:
+def with_explanations(snapshot: dict, rows: list[dict]) -> dict:
     explanations = {row["metric"]: row.get("explanation") for row in rows}
     reasons = {row["metric"]: row.get("reason") for row in rows}
     panels = [
@@ -315,7 +315,7 @@ def queue_build(briefing: Briefing) -> None:
 
 
 def delete_draft(session: Session, principal: Principal, briefing_id: int) -> None:
-    briefing = _draft(session, principal, briefing_id)
+    briefing = editable_draft(session, principal, briefing_id)
     from services.reporting.commitments.models import Commitment  # commitments point at briefings
 
     if session.exec(select(func.count()).where(Commitment.briefing_id == briefing_id)).one():
@@ -395,7 +395,7 @@ def rendered(briefing: Briefing, snapshot: Snapshot | None = None) -> str:
 async def publish(
     session: Session, metrics: MetricsClient, principal: Principal, briefing_id: int, *, as_of: dt.date
 ) -> Briefing:
-    briefing = _draft(session, principal, briefing_id)
+    briefing = editable_draft(session, principal, briefing_id)
     if briefing.build_status in (BuildStatus.queued, BuildStatus.building) and briefing.snapshot is not None:
         raise Conflict(f"Briefing {briefing_id} is being rebuilt; publish it once the build has finished.")
     if briefing.kind == BriefingKind.cabinet and not CABINET_MIN <= len(briefing.selection) <= CABINET_MAX:
