@@ -8,12 +8,12 @@ what it may see depends on who signed in, and a shared cache must never hand a d
 
 from __future__ import annotations
 
-import hashlib
 import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from services.common.caching import etag_matches, etag_of
 from services.common.errors import TooManyRequests, problem_responses
 from services.common.limits import public_wait
 from services.common.params import MetricKeyPath
@@ -56,22 +56,13 @@ def _limited(request: Request, viewer: OptionalStaff) -> None:
 PublicLimit = Annotated[None, Depends(_limited)]
 
 
-def _etag_matches(header: str | None, etag: str) -> bool:
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    # Weak comparison (RFC 9110 13.1.2): a proxy that compressed the body may have weakened the tag.
-    return any(candidate.strip().removeprefix("W/") == etag for candidate in header.split(","))
-
-
 def _answer(request: Request, body: bytes, media_type: str, public: bool, headers: dict[str, str]) -> Response:
     if not public:
         return Response(body, media_type=media_type, headers={**headers, "Cache-Control": PRIVATE_CACHE})
-    etag = '"' + hashlib.sha256(media_type.encode() + b"\0" + body).hexdigest()[:32] + '"'
+    etag = etag_of(media_type, body)
     # Vary: a signed-in request gets another answer (private, without CORS) from the same URL.
     headers = {**headers, **CORS, "ETag": etag, "Cache-Control": PUBLIC_CACHE, "Vary": "Cookie"}
-    if _etag_matches(request.headers.get("if-none-match"), etag):
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import hashlib
 import json
 import math
 import re
@@ -24,6 +23,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.common.caching import etag_matches, etag_of
 from services.common.errors import CityStatError, NotFound, TooManyRequests, problem_responses
 from services.common.limits import public_wait
 from services.reporting.clients.metrics import MetricsClient, OpenDataset
@@ -189,24 +189,15 @@ def _iso(moment: dt.datetime) -> str:
     return _utc(moment).strftime("%Y-%m-%dT%H:%M:%S.") + f"{_utc(moment).microsecond // 1000:03d}Z"
 
 
-def _etag_matches(header: str | None, etag: str) -> bool:
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    # Weak comparison (RFC 9110 13.1.2): a proxy that compressed the body may have weakened the tag.
-    return any(candidate.strip().removeprefix("W/") == etag for candidate in header.split(","))
-
-
 def cached(
     request: Request, body: bytes, media_type: str, headers: dict[str, str], tagged: bytes | None = None
 ) -> Response:
     """The answer with an ETag made from its bytes (or from `tagged`, what of them matters); a 304 without them
     when the client already has it."""
     source = body if tagged is None else tagged
-    etag = '"' + hashlib.sha256(media_type.encode() + b"\0" + source).hexdigest()[:32] + '"'
+    etag = etag_of(media_type, source)
     headers = {**headers, "ETag": etag, "Cache-Control": CACHE_CONTROL}
-    if _etag_matches(request.headers.get("if-none-match"), etag):
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)
 
