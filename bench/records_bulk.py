@@ -16,6 +16,7 @@ Prints figures only (see bench/README.md). Usage: .venv/bin/python bench/records
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import itertools
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -201,7 +203,12 @@ def upload(client: httpx.Client, path: Path, csrf: dict) -> tuple[float, dict]:
     return elapsed, job
 
 
-def pipeline(engine: str, urls: dict[str, str], tmp: Path, path: Path, extra: Path, rows: int) -> dict:
+@contextlib.contextmanager
+def served_city(
+    engine: str, urls: dict[str, str], tmp: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[httpx.Client, dict[str, str], str]]:
+    """Migrated databases with DPW and DWM, an admin, and `citystat serve` on a free port: yields a client signed
+    in as that admin, its CSRF header and the base URL; stops the server after."""
     env = {
         **os.environ,
         "CITYSTAT_DATA_DIR": str(tmp / f"data-{engine}"),
@@ -209,6 +216,7 @@ def pipeline(engine: str, urls: dict[str, str], tmp: Path, path: Path, extra: Pa
         "CITYSTAT_INTERNAL_TOKEN": "bench-internal-token",
         "CITYSTAT_RATE_LIMIT_PER_MINUTE": "1000000",
         "CITYSTAT_RATE_LIMIT_BURST": "100000",
+        **(extra_env or {}),
         **{f"CITYSTAT_{service.upper()}_DATABASE_URL": url for service, url in urls.items()},
     }
     for service, url in urls.items():
@@ -232,27 +240,31 @@ def pipeline(engine: str, urls: dict[str, str], tmp: Path, path: Path, extra: Pa
     try:
         with httpx.Client(base_url=base, timeout=None) as client:
             login = client.post("/api/ingest/auth/login", json={"username": "bench", "password": PASSWORD})
-            csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
-            for code in ("DPW", "DWM"):
-                for measure in MEASURES:
-                    metric = {
-                        "key": f"{code.lower()}.{measure}", "department": code, "name": measure,
-                        "unit": UNITS.get(measure, "count"), "kind": "output", "direction": "higher_is_better",
-                        "frequency": "month", "rule": {"measure": measure},
-                    }  # fmt: skip
-                    answer = client.post("/api/metrics/metrics", json=metric, headers=csrf)
-                    if answer.status_code != 201:
-                        sys.exit(f"metric refused: {answer.text}")
-            load_seconds, job = upload(client, path, csrf)
-            started = time.perf_counter()
-            answer = client.post("/api/metrics/datasets/service_requests/recompute", params={"force": "true"},
-                                 headers=csrf)  # fmt: skip
-            full_seconds = time.perf_counter() - started
-            if answer.status_code != 200:
-                sys.exit(f"recompute refused: {answer.text}")
-            incremental_seconds, incremental = upload(client, extra, csrf)
+            yield client, {"X-CSRF-Token": login.json()["csrf_token"]}, base
     finally:
         servers.stop_all()
+
+
+def pipeline(engine: str, urls: dict[str, str], tmp: Path, path: Path, extra: Path, rows: int) -> dict:
+    with served_city(engine, urls, tmp) as (client, csrf, _base):
+        for code in ("DPW", "DWM"):
+            for measure in MEASURES:
+                metric = {
+                    "key": f"{code.lower()}.{measure}", "department": code, "name": measure,
+                    "unit": UNITS.get(measure, "count"), "kind": "output", "direction": "higher_is_better",
+                    "frequency": "month", "rule": {"measure": measure},
+                }  # fmt: skip
+                answer = client.post("/api/metrics/metrics", json=metric, headers=csrf)
+                if answer.status_code != 201:
+                    sys.exit(f"metric refused: {answer.text}")
+        load_seconds, job = upload(client, path, csrf)
+        started = time.perf_counter()
+        answer = client.post("/api/metrics/datasets/service_requests/recompute", params={"force": "true"},
+                             headers=csrf)  # fmt: skip
+        full_seconds = time.perf_counter() - started
+        if answer.status_code != 200:
+            sys.exit(f"recompute refused: {answer.text}")
+        incremental_seconds, incremental = upload(client, extra, csrf)
     return {"load": load_seconds, "job": job, "full": full_seconds, "incremental": incremental_seconds,
             "incremental_job": incremental}  # fmt: skip
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import statistics
 import subprocess
 import sys
@@ -33,12 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest_throughput import Servers, free_port  # noqa: E402
-from records_bulk import PASSWORD, upload, write_csv  # noqa: E402
+from records_bulk import served_city, upload, write_csv  # noqa: E402
 
-from services.common.db import Database  # noqa: E402
-from services.common.migrations import upgrade  # noqa: E402
-from services.metrics.departments.service import create_department  # noqa: E402
 from services.metrics.records.models import RawRecord  # noqa: E402
 
 TIME_ZONE = "America/New_York"
@@ -95,58 +90,25 @@ def same_answer(api: list[dict], bare: list[tuple]) -> str | None:
 
 def measure(engine: str, urls: dict[str, str], tmp: Path, path: Path, args: argparse.Namespace) -> dict:
     repeat = args.repeat
-    env = {
-        **os.environ,
-        "CITYSTAT_DATA_DIR": str(tmp / f"data-{engine}"),
-        "CITYSTAT_AS_OF": "2017-07-10",
-        "CITYSTAT_TIME_ZONE": TIME_ZONE,
-        "CITYSTAT_INTERNAL_TOKEN": "bench-internal-token",
-        "CITYSTAT_RATE_LIMIT_PER_MINUTE": "1000000",
-        "CITYSTAT_RATE_LIMIT_BURST": "100000",
-        "CITYSTAT_PUBLIC_RATE_LIMIT_PER_MINUTE": "1000000",
-        "CITYSTAT_PUBLIC_RATE_LIMIT_BURST": "100000",
-        **{f"CITYSTAT_{service.upper()}_DATABASE_URL": url for service, url in urls.items()},
-    }
-    for service, url in urls.items():
-        upgrade(service, url)
-    db = Database(urls["metrics"])
-    with db.session() as session:
-        for code, name in (("DPW", "Public Works"), ("DWM", "Watershed Management")):
-            create_department(session, code, name)
-    db.dispose()
-    citystat = str(ROOT / ".venv" / "bin" / "citystat")
-    subprocess.run(
-        [citystat, "user", "create", "--username", "bench", "--name", "Bench", "--role", "admin", "--password-stdin"],
-        input=PASSWORD, text=True, env=env, check=True, capture_output=True,
-    )  # fmt: skip
-    port = free_port()
-    servers = Servers(tmp, env)
-    base = f"http://127.0.0.1:{port}"
-    servers.start(
-        f"serve-{engine}", [citystat, "serve", "--port", str(port), "--no-access-log"], f"{base}/api/metrics/health"
-    )
-    try:
-        with httpx.Client(base_url=base, timeout=None) as client:
-            login = client.post("/api/ingest/auth/login", json={"username": "bench", "password": PASSWORD})
-            csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
-            load_seconds, job = upload(client, path, csrf)
-            answer = client.patch("/api/metrics/datasets/service_requests", json={"is_published": True}, headers=csrf)
-            if answer.status_code != 200:
-                sys.exit(f"publishing refused: {answer.status_code} {answer.text}")
-            datasets = client.get("/api/metrics/open-datasets").json()["items"]
-            dataset_id = next(item["id"] for item in datasets if item["key"] == "records.service_requests")
-            # A client that keeps no cookie, as the public's would not have one.
-            with httpx.Client(base_url=base, timeout=None) as public:
+    public_limits = {"CITYSTAT_PUBLIC_RATE_LIMIT_PER_MINUTE": "1000000", "CITYSTAT_PUBLIC_RATE_LIMIT_BURST": "100000",
+                     "CITYSTAT_TIME_ZONE": TIME_ZONE}  # fmt: skip
+    with served_city(engine, urls, tmp, public_limits) as (client, csrf, base):
+        load_seconds, job = upload(client, path, csrf)
+        answer = client.patch("/api/metrics/datasets/service_requests", json={"is_published": True}, headers=csrf)
+        if answer.status_code != 200:
+            sys.exit(f"publishing refused: {answer.status_code} {answer.text}")
+        datasets = client.get("/api/metrics/open-datasets").json()["items"]
+        dataset_id = next(item["id"] for item in datasets if item["key"] == "records.service_requests")
+        # A client that keeps no cookie, as the public's would not have one.
+        with httpx.Client(base_url=base, timeout=None) as public:
 
-                def through_api() -> list[dict]:
-                    answer = public.get(f"/resource/{dataset_id}.json", params=soda_query(args.since, args.until))
-                    if answer.status_code != 200:
-                        sys.exit(f"SODA query refused: {answer.status_code} {answer.text}")
-                    return answer.json()
+            def through_api() -> list[dict]:
+                answer = public.get(f"/resource/{dataset_id}.json", params=soda_query(args.since, args.until))
+                if answer.status_code != 200:
+                    sys.exit(f"SODA query refused: {answer.status_code} {answer.text}")
+                return answer.json()
 
-                api_seconds, api_rows, api_first = timed(through_api, repeat)
-    finally:
-        servers.stop_all()
+            api_seconds, api_rows, api_first = timed(through_api, repeat)
     engine_ = sa.create_engine(urls["metrics"].replace("sqlite:///", "sqlite:///", 1))
     statement = bare_statement(args.since, args.until)
     with engine_.connect() as connection:
