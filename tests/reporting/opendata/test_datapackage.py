@@ -52,8 +52,8 @@ def test_frictionless_finds_each_dataset_package_valid_rows_included(base, datas
         view = httpx.get(f"{base}/api/views/{dataset['id']}.json").json()
         assert rows[name] == int(view["metadata"]["custom_fields"]["CityStat"]["rowCount"]), name
     assert rows["Performance metric values"] == 8 and rows["Work orders"] == 3
-    # The budget is public once it has lines (while the budget's open dataset is being built, it may be absent).
-    assert rows.get("City budget", 3) == 3
+    # The budget is public once it has lines.
+    assert rows["City budget"] == 3
 
 
 def test_frictionless_finds_the_catalogue_package_valid(base, datasets):
@@ -61,7 +61,7 @@ def test_frictionless_finds_the_catalogue_package_valid(base, datasets):
     assert {resource["title"] for resource in package["resources"]} == set(datasets)
     report = frictionless.validate(f"{base}/datapackage.json")
     assert report.valid, _errors(report)
-    assert sum(task.stats["rows"] for task in report.tasks) == 11 + (3 if "City budget" in datasets else 0)
+    assert sum(task.stats["rows"] for task in report.tasks) == 11 + 3
 
 
 def test_descriptors_say_how_to_read_the_csv(base, datasets):
@@ -79,9 +79,8 @@ def test_descriptors_say_how_to_read_the_csv(base, datasets):
     values = httpx.get(f"{base}/api/views/{datasets['Performance metric values']['id']}/datapackage.json").json()
     # An observation's key includes its org unit, which is empty for a department as a whole: no Table Schema key.
     assert "primaryKey" not in values["resources"][0]["schema"]
-    if "City budget" in datasets:
-        budget = httpx.get(f"{base}/api/views/{datasets['City budget']['id']}/datapackage.json").json()
-        assert budget["resources"][0]["schema"]["primaryKey"] == ["line"]
+    budget = httpx.get(f"{base}/api/views/{datasets['City budget']['id']}/datapackage.json").json()
+    assert budget["resources"][0]["schema"]["primaryKey"] == ["line"]
     response = httpx.get(f"{base}/datapackage.json", headers={"Origin": "https://example.org"})
     assert response.headers["access-control-allow-origin"] == "*"
     assert httpx.get(f"{base}/datapackage.json", headers={"If-None-Match": response.headers["etag"]}).status_code == 304
