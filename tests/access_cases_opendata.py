@@ -102,4 +102,18 @@ OPENDATA_CASES: list[Case] = [
         public_read,
         check=shows("dpb.hidden", READER_OF_B),
     ),
+    Case(
+        "search metrics for B's unpublished one",
+        ("metrics", "GET", "/search"),
+        get(f"{M}/search", q="dpb hidden"),
+        public_read,
+        check=shows("dpb.hidden", READER_OF_B),
+    ),
+    Case(
+        "search everything for B's unpublished metric",
+        ("reporting", "GET", "/search"),
+        get("/api/reporting/search", q="dpb hidden"),
+        public_read,
+        check=shows("dpb.hidden", READER_OF_B),
+    ),
 ]

@@ -76,6 +76,9 @@ PUBLIC: set[tuple[str, str, str]] = {
         for method in ("GET", "POST")
         for prefix in ("/api/3/action", "/api/action")
     },
+    # Search: anyone finds what is public; staff also find what their session lets them read.
+    ("metrics", "GET", "/search"),
+    ("reporting", "GET", "/search"),
     ("reporting", "GET", "/scorecards"),
     ("reporting", "GET", "/departments/{code}/scorecard"),
 }

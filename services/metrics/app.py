@@ -27,6 +27,7 @@ from services.metrics.records.router import IMPORTS_PATH as RECORD_IMPORTS_PATH
 from services.metrics.records.router import router as records_router
 from services.metrics.records.rules_router import router as computed_router
 from services.metrics.schedules.router import router as schedules_router
+from services.metrics.search.router import router as search_router
 from services.metrics.series.router import router as series_router
 from services.metrics.targets.router import router as targets_router
 
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, transport: object = None) ->
             budget_router,
             budget_links_router,
             series_router,
+            search_router,
         ],
         lifespan,
         route_limits={

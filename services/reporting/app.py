@@ -20,6 +20,7 @@ from services.reporting.opendata.downloads import router as downloads_router
 from services.reporting.opendata.soda import OpenDataPreflight
 from services.reporting.opendata.soda import router as soda_router
 from services.reporting.scorecards.router import router as scorecards_router
+from services.reporting.search.router import router as search_router
 
 
 def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
             briefings_router,
             meetings_router,
             commitments_router,
+            search_router,
             soda_router,
             ckan_router,
             downloads_router,

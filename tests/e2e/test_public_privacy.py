@@ -104,7 +104,8 @@ def test_no_public_route_shows_drafts_unpublished_values_or_personal_fields(clie
         urls += [f"/api/3/action/datastore_search?resource_id={id_}&q=Mockingbird"]
         urls += [f"/api/3/action/package_show?id={id_}"]
     urls += ["/api/metrics/metrics?department=DWM", "/api/metrics/performance?department=DWM",
-             "/api/3/action/package_search?q=code", "/api/catalog/v1?q=code"]  # fmt: skip
+             "/api/3/action/package_search?q=code", "/api/catalog/v1?q=code", "/api/metrics/search?q=count",
+             "/api/reporting/search?q=code", "/api/reporting/search?q=dwm"]  # fmt: skip
     answered, leaks, errors = 0, [], []
     for url in urls:
         answer = client.get(url)

@@ -436,6 +436,10 @@ class MetricsClient(ServiceClient):
         params = _present(period=period, department=department, limit=limit)
         return MostImproved.model_validate(await self._json("/performance/most-improved", params))
 
+    async def search(self, q: str, limit: int = 20) -> SearchResults:
+        """Metrics, departments and datasets matching `q`, as the caller may see them, closest first."""
+        return SearchResults.model_validate(await self._json("/search", {"q": q, "limit": limit}))
+
     # --- writes --------------------------------------------------------------------------------------------------
 
     async def create_target(
@@ -560,3 +564,16 @@ class QueryResult(_Read):
 
     columns: list[ResultColumn]
     rows: list[list[Any]]
+
+
+class SearchResult(_Read):
+    kind: str
+    title: str
+    subtitle: str = ""
+    key: str
+    url: str
+
+
+class SearchResults(_Read):
+    items: list[SearchResult]
+    total: int

@@ -1,0 +1,19 @@
+from typing import Literal
+
+from pydantic import BaseModel
+
+SearchKind = Literal["metric", "department", "dataset", "briefing"]
+
+
+class SearchResult(BaseModel):
+    kind: SearchKind
+    title: str
+    subtitle: str
+    key: str
+    # The staff page that shows it, relative to the staff site's root (e.g. "metric.html?key=dpw.potholes").
+    url: str
+
+
+class SearchResults(BaseModel):
+    items: list[SearchResult]
+    total: int

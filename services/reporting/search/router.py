@@ -1,0 +1,22 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.common.errors import problem_responses
+from services.reporting.deps import MetricsClientDep, OptionalStaff, SessionDep
+from services.reporting.search import service
+from services.reporting.search.schemas import SearchResults
+
+router = APIRouter(prefix="/search", tags=["search"])
+
+SearchText = Annotated[str, Query(min_length=1, max_length=200, description="Words to find, e.g. pothole")]
+SearchLimit = Annotated[int, Query(ge=1, le=100)]
+
+
+@router.get("", response_model=SearchResults, responses=problem_responses(422))
+async def search(
+    session: SessionDep, viewer: OptionalStaff, metrics: MetricsClientDep, q: SearchText, limit: SearchLimit = 20
+) -> SearchResults:
+    """What the staff header's search box shows: metrics, departments and datasets (from metrics, as the caller may
+    see them) and the briefings the caller may read, closest match first."""
+    return await service.search(session, metrics, q, limit, viewer)
