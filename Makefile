@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_AS_OF := 2017-07-10
 
-.PHONY: run test install install-dev system-deps bench lint clean
+.PHONY: run test install install-dev system-deps bench lint clean screenshots
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -47,6 +47,10 @@ run: install
 
 test: install-dev system-deps
 	bash infra/dev/run-tests.sh
+
+# A PNG of every staff and public page at desktop and phone widths, from a throwaway demo city, into screenshots/.
+screenshots: install-dev system-deps
+	$(BIN)/python tools/screenshots.py
 
 bench: install-dev
 	@command -v wrk >/dev/null || { if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \

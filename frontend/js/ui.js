@@ -40,7 +40,8 @@ export function showLoading(container, text) {
 
 export function showContent(container, ...children) {
   container.removeAttribute("aria-busy");
-  container.replaceChildren(...children);
+  // A part that has nothing to show is passed as null; replaceChildren would print it as the text "null".
+  container.replaceChildren(...children.filter((child) => child !== null && child !== undefined));
 }
 
 /**

@@ -338,8 +338,10 @@ def test_library_finds_a_measure_and_adopts_it_as_a_draft(page, site, office):
     expect(page.locator("#catalogue-table")).to_be_visible()
     page.get_by_role("link", name="Other cities’ measures").click()
     expect(page.locator("#measures-table")).to_be_visible()
-    page.get_by_role("searchbox", name="Search").fill(word.lower())
-    page.get_by_role("button", name="Search").click()
+    # The library's own search, not the header's search of all of CityStat.
+    library = page.get_by_role("form", name="Search the library")
+    library.get_by_role("searchbox", name="Search").fill(word.lower())
+    library.get_by_role("button", name="Search").click()
     expect(page).to_have_url(re.compile(rf"library\.html\?q={word.lower()}$"))
     expect(page.locator("#result-count")).to_have_text("1 measure match.")
     page.get_by_role("button", name=f"Hours the {word} is out of service").click()

@@ -61,6 +61,9 @@ export function columnChart(container, years, series, { title }) {
     const y = (v) => topPad + plotH - (Math.max(v, 0) / max) * plotH;
     // Value labels over the columns only when they fit side by side.
     const labelled = colW >= 40;
+    // On a phone "FY2013FY2014..." would run together: shorten to "FY13", and label every other year if still tight.
+    const yearText = (fy) => (slot < 60 ? fy.replace(/^FY20(\d\d)$/, "FY$1") : fy);
+    const every = Math.max(1, Math.ceil(34 / slot));
 
     const svg = el("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "column-chart", role: "img", "aria-label": label });
     svg.append(el("title", {}, title));
@@ -80,7 +83,9 @@ export function columnChart(container, years, series, { title }) {
         svg.append(rect);
         if (labelled) svg.append(el("text", { x: x + colW / 2, y: y(v) - 5, "text-anchor": "middle" }, money(v, { short: true })));
       });
-      svg.append(el("text", { x: centre, y: H - 8, "text-anchor": "middle" }, yr.fiscal_year));
+      if ((ordered.length - 1 - i) % every === 0) {
+        svg.append(el("text", { x: centre, y: H - 8, "text-anchor": "middle" }, yearText(yr.fiscal_year)));
+      }
     });
     container.replaceChildren(svg);
   }
