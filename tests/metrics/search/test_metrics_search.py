@@ -85,3 +85,11 @@ def test_wildcards_are_literal_and_the_query_is_bounded(client, metrics_db, inge
         assert refused.status_code == 422, q
         assert refused.headers["content-type"].startswith("application/problem+json")
     assert client.get(SEARCH, params={"q": "x" * 200}).status_code == 200
+
+
+def test_a_nul_byte_in_the_words_is_a_422_on_both_searches(client):
+    # PostgreSQL text cannot hold one: it must be refused before any query, never reach the database as a 500.
+    for url in ("/api/metrics/search", "/api/reporting/search"):
+        answer = client.get(url, params={"q": "pot\x00hole"})
+        assert answer.status_code == 422, (url, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
