@@ -274,14 +274,19 @@ def _records_updated(key: str, created_at: dt.datetime) -> Callable[[Session], d
     return updated
 
 
-def published_record_datasets(session: Session) -> list[Dataset]:
-    """Raw-record datasets the performance office published, built-in ones included (their choice is stored as a
-    row of `dataset` beside the definition in code; see records.service.get_dataset)."""
+def record_datasets(session: Session) -> list[Dataset]:
+    """Every raw-record dataset, built-in ones first (a built-in's publication is stored as a row of `dataset` beside
+    its definition in code; see records.service.get_dataset)."""
     from services.metrics.records.service import get_dataset
 
     stored = session.exec(select(Dataset.key).order_by(col(Dataset.key))).all()
     keys = [*BUILTIN_DATASETS, *(key for key in stored if key not in BUILTIN_DATASETS)]
-    return [dataset for dataset in (get_dataset(session, key) for key in keys) if dataset.is_published]
+    return [get_dataset(session, key) for key in keys]
+
+
+def published_record_datasets(session: Session) -> list[Dataset]:
+    """Raw-record datasets the performance office published."""
+    return [dataset for dataset in record_datasets(session) if dataset.is_published]
 
 
 def _record_datasets(session: Session) -> Iterable[OpenDataset]:

@@ -17,8 +17,8 @@ from services.common.errors import Unprocessable
 from services.metrics.definitions.models import Metric
 from services.metrics.definitions.service import visible_metrics_query
 from services.metrics.departments.models import Department
-from services.metrics.opendata.registry import public_datasets, published_record_datasets
-from services.metrics.records.models import BUILTIN_DATASETS, Dataset
+from services.metrics.opendata.registry import public_datasets, published_record_datasets, record_datasets
+from services.metrics.records.models import Dataset
 from services.metrics.search.schemas import SearchResult, SearchResults
 
 ESCAPE = "\\"
@@ -118,13 +118,7 @@ def _departments(session: Session, terms: Terms, limit: int) -> tuple[list, int]
 
 def _record_datasets(session: Session, viewer: Principal | None) -> list[Dataset]:
     """Raw-record datasets: the published ones for anyone, every one for signed-in staff (as records.html lists)."""
-    if viewer is None:
-        return published_record_datasets(session)
-    from services.metrics.records.service import get_dataset
-
-    stored = session.exec(select(Dataset.key).order_by(col(Dataset.key))).all()
-    keys = [*BUILTIN_DATASETS, *(key for key in stored if key not in BUILTIN_DATASETS)]
-    return [get_dataset(session, key) for key in keys]
+    return published_record_datasets(session) if viewer is None else record_datasets(session)
 
 
 def _datasets(session: Session, terms: Terms, viewer: Principal | None) -> list:
