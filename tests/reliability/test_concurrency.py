@@ -12,7 +12,9 @@ from tests.reliability.checks import answer_problems, compare, expected_from, st
 from tests.reliability.harness import build_city, run_load, running_services
 
 SUBMITTERS = 50
-LOAD_SECONDS = float(os.environ.get("CITYSTAT_LOAD_SECONDS", "60"))
+# make test runs the reduced battery (issue 9: "make test runs a reduced version of each test, so CI keeps them
+# honest"); the full one sets CITYSTAT_LOAD_SECONDS=120.
+LOAD_SECONDS = float(os.environ.get("CITYSTAT_LOAD_SECONDS", "20"))
 
 
 @pytest.fixture

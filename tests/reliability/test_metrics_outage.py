@@ -18,7 +18,8 @@ from tests.reliability.harness import HealthWatch, Mix, ServiceProcesses, build_
 SUBMITTERS = 12
 # Systems that pause between requests, so the backlog an outage leaves stays one the outbox drains in a minute.
 MIX = Mix(pause=0.5)
-OUTAGE_SECONDS = float(os.environ.get("CITYSTAT_OUTAGE_SECONDS", "30"))
+# Reduced in make test (issue 9); the full battery sets CITYSTAT_OUTAGE_SECONDS=60.
+OUTAGE_SECONDS = float(os.environ.get("CITYSTAT_OUTAGE_SECONDS", "15"))
 # Load before metrics stops and after it is back, so that both edges of the outage are crossed under load.
 EDGE_SECONDS = 5.0
 
@@ -130,7 +131,8 @@ def test_a_value_sent_after_an_older_queued_one_is_the_value_kept(dbs, tmp_path)
         # The longer metrics is away, the longer the outbox waits before it tries again: an outbox that lets
         # later values overtake earlier ones delivers these two after the corrections below.
         deadline = time.monotonic() + 90
-        while max(_submission(services, token, r.json()["id"])["attempts"] for r in first.values()) < 4:
+        # Three failed attempts put the next one 8 s away (2**attempts), well after the corrections below arrive.
+        while max(_submission(services, token, r.json()["id"])["attempts"] for r in first.values()) < 3:
             assert time.monotonic() < deadline, "the outbox did not retry the queued submissions"
             time.sleep(0.5)
         correction = {"metric": "ord.count", "period": "2017-05", "value": 2, "reason": "recounted"}
