@@ -14,6 +14,8 @@ const LOCALE = "en-US";
 const PAGE = 100;
 const count = new Intl.NumberFormat(LOCALE);
 const days = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+// A group whose median rounds to the overall one at one decimal is shown to two, so "1.9 ▲" never sits beside "1.9 ▼".
+const finerDays = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const share = new Intl.NumberFormat(LOCALE, { style: "percent", maximumFractionDigits: 1 });
 const enc = encodeURIComponent;
 
@@ -192,7 +194,7 @@ function speedCell(item, answer) {
   const style = slower ? { backgroundColor: `rgba(198, 40, 40, ${alpha})` }
     : faster ? { backgroundColor: `rgba(26, 127, 55, ${alpha})` } : null;
   return h("td", { class: `num median${slower ? " slower" : faster ? " faster" : ""}`, style },
-    days.format(median),
+    (slower || faster) && days.format(median) === days.format(overall) ? finerDays.format(median) : days.format(median),
     slower ? h("span", { class: "speed" }, h("span", { "aria-hidden": "true" }, " ▲"), h("span", { class: "visually-hidden" }, " slower than overall")) : null,
     faster ? h("span", { class: "speed" }, h("span", { "aria-hidden": "true" }, " ▼"), h("span", { class: "visually-hidden" }, " faster than overall")) : null);
 }

@@ -88,11 +88,29 @@ def _days(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
+def _shows_days(shown: str, value: float | None) -> bool:
+    """A median cell shows the value to one decimal, or to two where one would read as the overall median."""
+    number = shown.split()[0] if shown.strip() else ""
+    return number == _days(value) or (value is not None and number == f"{value:.2f}")
+
+
+def _figures_both_above_and_below(page) -> dict[str, set[str]]:
+    """Median figures the table shows both with ▲ (above the overall median) and ▼ (below it): none should be."""
+    arrows: dict[str, set[str]] = {}
+    for cell in page.locator("#ranking tbody td.median").all_inner_texts():
+        parts = cell.split()
+        if len(parts) > 1:
+            arrows.setdefault(parts[0], set()).add(parts[1])
+    return {figure: seen for figure, seen in arrows.items() if len(seen) > 1}
+
+
 def test_streetlight_outages_ranked_by_district_and_hour_top_row_as_the_api_ranks_it(page, live_server):
     _sign_in(page, live_server, ANALYST)
     page.goto(f"{live_server}/analytics.html")
     # The busiest category comes first; the analyst picks streetlight outages instead.
     expect(page.locator("#ranking caption")).to_be_visible()
+    expect(page.locator("#ranking tbody td.median").first).to_be_visible()
+    assert _figures_both_above_and_below(page) == {}
     expect(page.locator("#category option", has_text=STREETLIGHTS)).to_have_count(1)
     page.select_option("#category", STREETLIGHTS)
     page.select_option("#area", "district")
@@ -108,7 +126,7 @@ def test_streetlight_outages_ranked_by_district_and_hour_top_row_as_the_api_rank
     first = _first_row(table)
     assert first["rank"] == "1" and first["area"] == top["area"] and first["hour"] == str(top["hour"])
     assert first["requests"] == f"{top['requests']:,}"
-    assert first["median"].startswith(_days(top["median_days_to_close"]))
+    assert _shows_days(first["median"], top["median_days_to_close"]), first["median"]
     assert first["open"] == f"{top['open']:,}"
     expect(table.locator("tbody tr")).to_have_count(min(100, api["total"]))
     expect(page.locator("#shown")).to_have_text(f"Showing 100 of {api['total']} groups.")
@@ -136,7 +154,8 @@ def test_streetlight_outages_ranked_by_district_and_hour_top_row_as_the_api_rank
     by_median = _api(page, live_server, category=STREETLIGHTS, area="district", time="hour", sort="median_days")
     first = _first_row(_ranked(page, "ranked by median days to close, highest first"))
     assert first["area"] == by_median["items"][0]["area"] and first["hour"] == str(by_median["items"][0]["hour"])
-    assert first["median"].startswith(_days(by_median["items"][0]["median_days_to_close"]))
+    assert _shows_days(first["median"], by_median["items"][0]["median_days_to_close"]), first["median"]
+    assert _figures_both_above_and_below(page) == {}
     expect(page.locator("#headline")).to_contain_text("Slowest to close: ")
     page.problems.assert_clean()
 
