@@ -8,6 +8,7 @@ what the API says. Every page is walked at 375 px wide: nothing may scroll sidew
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -181,6 +182,21 @@ def test_results_by_priority_and_a_metric_page(phone, live_server):
     assert rows and {r["metric"] for r in rows} == {key}
 
 
+def assert_round_gridlines(labels: list[str]) -> None:
+    """The axis reads $0 and then evenly spaced round amounts ($500M, $1.0B, $1.5B...), not $908M."""
+    scale = {"": 1, "K": 1e3, "M": 1e6, "B": 1e9}
+    amounts = []
+    for label in labels:
+        match = re.fullmatch(r"\$([\d.]+)([KMB]?)", label.strip())
+        assert match, f"axis label {label!r}"
+        amounts.append(float(match.group(1)) * scale[match.group(2)])
+    assert len(amounts) >= 3 and amounts[0] == 0, labels
+    step = amounts[1]
+    assert all(b - a == pytest.approx(step) for a, b in zip(amounts, amounts[1:], strict=False)), labels
+    mantissa = step / 10 ** math.floor(math.log10(step))
+    assert any(mantissa == pytest.approx(m) for m in (1, 2, 2.5, 5)), labels
+
+
 def test_budget_explorer_and_a_hearing(phone, live_server):
     page = phone
     years = api(live_server, "/api/metrics/budget/years")["items"]
@@ -194,6 +210,7 @@ def test_budget_explorer_and_a_hearing(phone, live_server):
     expect(page.get_by_label("Fiscal year", exact=True)).to_have_value(newest)
     expect(page.locator("#year option")).to_have_count(len(years))
     expect(page.locator("#years-chart svg[role='img'] rect")).to_have_count(2 * len(years))
+    assert_round_gridlines(page.locator("#years-chart svg text[text-anchor='end']").all_text_contents())
     expect(page.locator("#by-department .bars > li")).to_have_count(len(by_department["items"]))
     for group in ("fund", "category"):
         summary = api(live_server, "/api/metrics/budget/summary", year=newest, by=group)

@@ -40,11 +40,21 @@ function el(tag, attrs = {}, text = null) {
  * stay readable on a phone) and redrawn when that width changes: years [{fiscal_year, expense, revenue}], series
  * the fields drawn side by side ([{field, label}]). The <svg role="img"> has a label that reads every figure.
  */
+/** The smallest of 1, 2, 2.5 and 5 times a power of ten that is at least `rough`. */
+export function roundStep(rough) {
+  const power = 10 ** Math.floor(Math.log10(Math.max(rough, 1e-9)));
+  return [1, 2, 2.5, 5, 10].map((m) => m * power).find((candidate) => candidate >= rough);
+}
+
 export function columnChart(container, years, series, { title }) {
   const ordered = [...years].sort((a, b) => a.fiscal_year.localeCompare(b.fiscal_year));
   const words = ordered.map((yr) => `${yr.fiscal_year}: ${series.map((s) => `${s.label.toLowerCase()} ${money(yr[s.field])}`).join(", ")}`);
   const label = `${title}. ${words.join("; ")}.`;
-  const max = Math.max(1, ...ordered.flatMap((yr) => series.map((s) => yr[s.field] || 0)));
+  const highest = Math.max(1, ...ordered.flatMap((yr) => series.map((s) => yr[s.field] || 0)));
+  // Gridlines at round amounts ($500M, $1.0B...), not at fractions of the largest column ($908M).
+  const step = roundStep(highest / 4);
+  const max = Math.ceil(highest / step) * step;
+  const ticks = Array.from({ length: Math.round(max / step) + 1 }, (_, i) => i * step);
   let drawnWidth = 0;
 
   function draw() {
@@ -67,9 +77,8 @@ export function columnChart(container, years, series, { title }) {
 
     const svg = el("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "column-chart", role: "img", "aria-label": label });
     svg.append(el("title", {}, title));
-    for (const fraction of [0, 0.5, 1]) {
-      const v = max * fraction;
-      svg.append(el("line", { x1: left, x2: W - 6, y1: y(v), y2: y(v), class: "axis", "stroke-opacity": fraction ? 0.35 : 1 }));
+    for (const v of ticks) {
+      svg.append(el("line", { x1: left, x2: W - 6, y1: y(v), y2: y(v), class: "axis", "stroke-opacity": v ? 0.35 : 1 }));
       svg.append(el("text", { x: left - 6, y: y(v) + 4, "text-anchor": "end" }, money(v, { short: true })));
     }
     ordered.forEach((yr, i) => {
