@@ -84,3 +84,19 @@ def test_health_reports_each_service(client):
     for service in ("ingest", "metrics", "reporting"):
         body = client.get(f"/api/{service}/health").json()
         assert (body["service"], body["status"], body["database"]) == (service, "ok", "ok")
+
+
+def test_the_last_year_a_period_can_have_judges_each_metric_by_its_last_writable_period(client, metrics_db):
+    # December 2199 falls in FY2200 (July start) and in ISO week 2200-W01, which no period can be written as; a
+    # scorecard "for 2199" judges those metrics by the period before (FY2199, 2199-W52) instead of failing.
+    with metrics_db.session() as s:
+        finance = make_department(s, "FIN", "Finance")
+        make_metric(s, finance, key="fin.audit", frequency="fiscal_year")
+        make_metric(s, finance, key="fin.weekly", frequency="week")
+    performance = client.get("/api/metrics/performance", params={"period": "2199"})
+    assert performance.status_code == 200, performance.text
+    periods = {item["metric"]: item["period"] for item in performance.json()["items"]}
+    assert periods == {"fin.audit": "FY2199", "fin.weekly": "2199-W52"}
+    card = client.get("/api/reporting/departments/FIN/scorecard", params={"period": "2199"})
+    assert card.status_code == 200, card.text
+    assert {m["metric"]: m["period"] for m in card.json()["metrics"]} == periods

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from services.common.auth import Principal
 from services.common.pagination import PageParams
-from services.common.periods import MIN_YEAR, Frequency, Period, PeriodError, last_complete_period
+from services.common.periods import MAX_YEAR, MIN_YEAR, Frequency, Period, PeriodError, last_complete_period
 from services.metrics.approvals.service import approved_months, is_approved
 from services.metrics.definitions.lifecycle import series_breaks
 from services.metrics.definitions.models import Direction, Metric, MetricState, Target
@@ -74,7 +74,12 @@ def period_for(metric: Metric, requested: Period | None, as_of: dt.date) -> Peri
         return last_complete_period(as_of, frequency)
     if requested.frequency == frequency:
         return requested
-    return Period.containing(requested.end, frequency)
+    mapped = Period.containing(requested.end, frequency)
+    if mapped.year > MAX_YEAR:
+        # The end of 2199 falls in FY2200 or 2200-W01, which no period can be written as: the one before is the
+        # latest a metric of that frequency can have by then.
+        return mapped.previous()
+    return mapped
 
 
 @dataclass(frozen=True)
