@@ -43,6 +43,7 @@ system-deps:
 run: install
 	$(BIN)/citystat migrate
 	CITYSTAT_AS_OF=$(DEMO_AS_OF) $(BIN)/citystat demo
+	CITYSTAT_AS_OF=$(DEMO_AS_OF) $(BIN)/citystat notify
 	CITYSTAT_AS_OF=$(DEMO_AS_OF) $(BIN)/citystat serve --host 127.0.0.1 --port 8000
 
 test: install-dev system-deps
@@ -59,6 +60,8 @@ bench: install-dev
 	$(BIN)/python bench/catalogue_latency.py
 	$(BIN)/python bench/records_bulk.py
 	$(BIN)/python bench/briefing_render.py
+	$(BIN)/python bench/soda_query.py
+	$(BIN)/python bench/frontend_home.py
 
 lint: install-dev
 	$(BIN)/ruff check .

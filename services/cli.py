@@ -27,6 +27,7 @@ from services.metrics.budget.cli import import_budget_command
 from services.reporting.cli import report as report_command
 
 if TYPE_CHECKING:
+    from services.ingest.notifications.schemas import RoundResult
     from services.ingest.records.schemas import RecordJobPublic
     from services.ingest.records.service import UploadOptions
 
@@ -215,6 +216,7 @@ def user_create(
     name: Annotated[str, typer.Option(help="Display name")],
     role: Annotated[str, typer.Option(help="admin, analyst, head, liaison or viewer")],
     department: Annotated[str | None, typer.Option(help="A liaison's or head's department; a viewer's scope")] = None,
+    email: Annotated[str | None, typer.Option(help="Where reminders and digests are e-mailed")] = None,
     password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input")] = False,
 ) -> None:
     """Create a staff account (the first administrator starts here)."""
@@ -230,7 +232,9 @@ def user_create(
         else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     )
     try:
-        body = UserCreate(username=username, display_name=name, password=password, role=role, department=department)
+        body = UserCreate(
+            username=username, display_name=name, password=password, role=role, department=department, email=email
+        )
     except ValidationError as exc:
         for error in exc.errors():
             err.print(f"[red]{'.'.join(map(str, error['loc'])) or 'user'}: {error['msg']}[/red]")
@@ -257,6 +261,35 @@ def user_create(
     finally:
         db.dispose()
     err.print(f"user {user.username} ({user.role}) created")
+
+
+async def _notify(settings: Settings) -> RoundResult:
+    from services.ingest.notifications.rounds import run_round
+    from services.runner import create_root_app
+
+    # Metrics answers in this process; ingest's own loop stays off, this command is the round.
+    root = create_root_app(settings.model_copy(update={"notify_poll_seconds": 0}))
+    ingest = root.state.services["ingest"]
+    async with root.router.lifespan_context(root):
+        return await run_round(ingest.state.db, ingest.state.metrics_client, ingest.state.session_codec, settings)
+
+
+@app.command()
+def notify() -> None:
+    """Make the reminders, overdue notices and weekly digests due as of today (CITYSTAT_AS_OF) and send the e-mail
+    waiting in the outbox. Safe to repeat: nothing is made or sent twice."""
+    settings = Settings()
+    result = asyncio.run(_notify(settings))
+    if not result.metrics_answered:
+        err.print("[yellow]metrics did not answer: nothing new was made[/yellow]")
+    for code in result.departments_unread:
+        err.print(f"[yellow]{code}: its schedule or performance could not be read[/yellow]")
+    typer.echo(
+        f"as of {result.as_of}: {result.reminders} reminders, {result.overdue} overdue notices, "
+        f"{result.digests} digests made"
+    )
+    mail = "no mail server set (CITYSTAT_SMTP_HOST)" if not settings.smtp_host else "e-mail"
+    typer.echo(f"{mail}: {result.emails_sent} sent, {result.emails_failed} refused, {result.emails_pending} waiting")
 
 
 @library_app.command("import")

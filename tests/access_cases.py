@@ -57,6 +57,7 @@ class World:
     note_b: int  # an annotation on it
     library_import: int
     library_measure: int
+    notification_other: int = 0  # a notification of someone who is none of the principals
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from tests.access_cases import PERIOD, Case, Who, get, office_only, shows
+from tests.access_cases import PERIOD, B, Case, Who, get, never_shows, office_only, shows
 
 R = "/api/reporting"
 # Ids of what reporting_world made (reporting's ids restart with each clean database).
@@ -245,5 +245,13 @@ REPORTING_CASES: list[Case] = [
         lambda w: {"url": f"{R}/commitments/{IDS['action']}", "json": {"done": True, "done_note": "matrix"}},
         office_only(200),
         writes=True,
+    ),
+    Case(
+        "the signed-in person's home board",
+        ("reporting", "GET", "/home"),
+        get(f"{R}/home"),
+        staff(),
+        # A's staff see their own department's board; nothing of B (its code, its meeting, its briefings) is on it.
+        check=lambda who, response: never_shows(B)(who, response) or never_shows(B_TITLE)(who, response),
     ),
 ]

@@ -88,6 +88,8 @@ class DatabaseSet:
             "outbox_poll_seconds": 3600.0,
             # The memo scheduler would write into the databases tests truncate; its own tests turn it on.
             "report_poll_seconds": 0,
+            # Likewise the reminder loop; the notification tests run their rounds themselves.
+            "notify_poll_seconds": 0,
         }
         values.update(overrides)
         return Settings(**values)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 
 from sqlmodel import Session
@@ -78,6 +79,14 @@ def make_token(ingest_db: Database, department_code: str, name: str = "test syst
 DEFAULT_PASSWORD = "correct horse battery"
 
 
+@functools.cache
+def _password_hash(password: str) -> str:
+    # argon2 is slow on purpose; one salted hash per password is as valid for every test account.
+    from services.ingest.accounts.service import hash_password
+
+    return hash_password(password)
+
+
 def make_user(
     ingest_db: Database,
     username: str,
@@ -85,18 +94,19 @@ def make_user(
     department: str | None = None,
     password: str = DEFAULT_PASSWORD,
     active: bool = True,
+    email: str | None = None,
 ) -> int:
     from services.ingest.accounts.models import StaffUser
-    from services.ingest.accounts.service import hash_password
 
     with ingest_db.session() as session:
         user = StaffUser(
             username=username,
             display_name=username.replace(".", " ").title(),
-            password_hash=hash_password(password),
+            password_hash=_password_hash(password),
             role=role,
             department_code=department,
             active=active,
+            email=email,
         )
         session.add(user)
         session.flush()

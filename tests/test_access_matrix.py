@@ -15,6 +15,7 @@ from sqlmodel import func, select
 
 from services.common.auth import SESSION_COOKIE, Role, session_principal
 from services.ingest.accounts.models import StaffUser
+from services.ingest.notifications.models import Notification
 from services.ingest.submissions.models import Submission
 from services.ingest.tokens.models import ApiToken
 from services.metrics.annotations.models import Annotation
@@ -27,6 +28,7 @@ from services.reporting.commitments.models import Commitment
 from services.reporting.meetings.models import Meeting
 from tests.access_cases import BASE_CASES, PERIOD, ROLES, SIGN_OUT_CASES, WHO, A, B, Case, Who, World, _names
 from tests.access_cases_catalogue import CATALOGUE_CASES
+from tests.access_cases_notifications import NOTIFICATION_CASES, OTHER_NOTICE
 from tests.access_cases_opendata import OPENDATA_CASES
 from tests.access_cases_records import RECORDS_CASES, records_ingest_world, records_world
 from tests.access_cases_reporting import REPORTING_CASES, reporting_world
@@ -34,7 +36,15 @@ from tests.factories import DEFAULT_PASSWORD, make_department, make_metric, make
 from tests.test_route_auth import PUBLIC, _routes
 
 # The catalogue's cases come after the others (its audit cases read what they changed); sign-out comes last.
-CASES = [*BASE_CASES, *CATALOGUE_CASES, *RECORDS_CASES, *REPORTING_CASES, *OPENDATA_CASES, *SIGN_OUT_CASES]
+CASES = [
+    *BASE_CASES,
+    *CATALOGUE_CASES,
+    *RECORDS_CASES,
+    *REPORTING_CASES,
+    *OPENDATA_CASES,
+    *NOTIFICATION_CASES,
+    *SIGN_OUT_CASES,
+]
 
 
 def _count(db, model, *where) -> int:
@@ -145,7 +155,22 @@ def world(client, metrics_db, ingest_db, reporting_db) -> World:
         make_user(ingest_db, username, role, department)
         headers[name] = _sign_in(client, username)
     target = make_user(ingest_db, f"matrix-target-{next(_names)}", "viewer", A)
-    return World(headers, submission_a, submission_b, target, victim_id, target_b, note_b, *library)
+    with ingest_db.session() as s:
+        notice = Notification(
+            recipient_id=target,
+            kind="reminder",
+            department_code=A,
+            dedup_key=f"matrix-{target}",
+            subject=OTHER_NOTICE,
+            body=OTHER_NOTICE,
+            link=f"due.html?department={A}",
+        )
+        s.add(notice)
+        s.flush()
+        notification_other = notice.id
+    return World(
+        headers, submission_a, submission_b, target, victim_id, target_b, note_b, *library, notification_other
+    )
 
 
 def _run(client, world: World, who: Who, case: Case) -> httpx.Response:

@@ -49,6 +49,11 @@ class Shot:
     page: str  # file name without .html
     query: str = ""
     user: str | None = None  # None: signed out
+    name: str = ""  # the PNGs' name, site-page unless set (one page photographed as several users)
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.site}-{self.page}"
 
 
 @dataclass
@@ -60,7 +65,10 @@ def shots(briefing_id: int | None) -> list[Shot]:
     analyst, liaison, head = "analyst", f"{DEPARTMENT.lower()}.liaison", f"{DEPARTMENT.lower()}.head"
     staff = [
         Shot("staff", "login"),
-        Shot("staff", "index", user=analyst),
+        Shot("staff", "index", user=analyst, name="staff-home-analyst"),
+        Shot("staff", "index", user=liaison, name="staff-home-liaison"),
+        Shot("staff", "index", user=head, name="staff-home-head"),
+        Shot("staff", "departments", user=analyst),
         Shot("staff", "department", f"code={DEPARTMENT}", analyst),
         Shot("staff", "metric", f"key={METRIC}", analyst),
         Shot("staff", "drilldown", f"metric={METRIC}&period={PERIOD}", analyst),
@@ -194,7 +202,7 @@ def capture(browser, base: str, shot: Shot, out: Path, sessions: dict[str, dict]
             if wide > width:
                 seen.problems.append(f"scrolls sideways: {wide}px wide at {width}px, past the edge: "
                                      + ", ".join(page.evaluate(OVERFLOWING, width)))
-            path = out / f"{shot.site}-{shot.page}-{width}.png"
+            path = out / f"{shot.label}-{width}.png"
             page.screenshot(path=str(path), full_page=True)
             written.append(path)
             problems += [f"{width}px {p}" for p in dict.fromkeys(seen.problems)]
@@ -206,7 +214,8 @@ def capture(browser, base: str, shot: Shot, out: Path, sessions: dict[str, dict]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots", help="folder for the PNGs")
-    parser.add_argument("--only", nargs="*", default=[], help="only these pages, as site-page (staff-metric)")
+    parser.add_argument("--only", nargs="*", default=[],
+                        help="only these pages: site-page (staff-metric) or a shot name (staff-home-head)")
     args = parser.parse_args()
     if not os.path.exists(CHROMIUM):
         return f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CITYSTAT_CHROMIUM)"
@@ -226,19 +235,20 @@ def main() -> int:
         print("loading the demo city into a temporary SQLite data folder...", flush=True)
         citystat(env, "migrate")
         citystat(env, "demo")
+        citystat(env, "notify")  # as make run does: the demo's reminders, overdue notices and digests, in the app
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         servers.start("app", [str(BIN / "citystat"), "serve", "--no-access-log", "--host", "127.0.0.1",
                               "--port", str(port)], f"{base}/api/metrics/health")
         listed = with_unlisted_pages(shots(first_briefing(base)))
         if args.only:
-            listed = [s for s in listed if f"{s.site}-{s.page}" in args.only]
+            listed = [s for s in listed if f"{s.site}-{s.page}" in args.only or s.label in args.only]
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             sessions: dict[str, dict] = {}
             try:
                 for shot in listed:
-                    name = f"{shot.site}-{shot.page}"
+                    name = shot.label
                     try:
                         files, problems = capture(browser, base, shot, args.out, sessions)
                     except Exception as error:  # one broken page should not cost the others their pictures

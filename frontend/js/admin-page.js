@@ -59,7 +59,7 @@ function userRow(user) {
   const self = String(user.id) === state.me.id;
   return h("tr", { dataset: { username: user.username } },
     h("th", { scope: "row" }, user.username),
-    h("td", {}, user.display_name),
+    h("td", {}, user.display_name, user.email ? h("span", { class: "muted user-email" }, h("br"), user.email) : null),
     h("td", { class: "role" }, ROLE_LABELS[user.role] || user.role),
     h("td", { class: "department" }, user.department || (["liaison", "head"].includes(user.role) ? "—" : "Citywide")),
     h("td", { class: user.active ? "state-active" : "state-inactive" }, user.active ? "Active" : "Deactivated"),
@@ -87,6 +87,8 @@ function createUserForm() {
       autocomplete: "off", autocapitalize: "none", spellcheck: "false", pattern: "[a-z0-9][a-z0-9._-]{1,63}" }),
     "Lower case letters, digits, . _ -"),
     field("new-display-name", "Full name", h("input", { id: "new-display-name", name: "display_name", type: "text", required: true })),
+    field("new-email", "E-mail", h("input", { id: "new-email", name: "email", type: "email", autocomplete: "off",
+      spellcheck: "false" }), "For reminders and digests (optional)"),
     field("new-password", "Initial password", h("input", { id: "new-password", name: "password", type: "password",
       autocomplete: "new-password", required: true, minlength: "10" }), "At least 10 characters"),
     field("new-role", "Role", h("select", { id: "new-role", name: "role" }, roleOptions("liaison"))),
@@ -101,6 +103,7 @@ function createUserForm() {
       password: form.password.value,
       role: form.role.value,
       department: form.department.value || null,
+      email: form.email.value.trim() || null,
     };
     try {
       const user = await api.createUser(body);
@@ -122,6 +125,8 @@ function editUser(user) {
       const form = h("form", { class: "stack-form", novalidate: true },
         field("edit-display-name", "Full name", h("input", { id: "edit-display-name", name: "display_name", type: "text",
           value: user.display_name, required: true })),
+        field("edit-email", "E-mail", h("input", { id: "edit-email", name: "email", type: "email", spellcheck: "false",
+          value: user.email || "" }), "For reminders and digests; leave empty for none"),
         field("edit-role", "Role", h("select", { id: "edit-role", name: "role" }, roleOptions(user.role))),
         field("edit-department", "Department", h("select", { id: "edit-department", name: "department" },
           departmentOptions(user.department, { none: "None (citywide)" }))),
@@ -133,7 +138,7 @@ function editUser(user) {
       form.addEventListener("submit", async (event) => {
         event.preventDefault();
         const body = { display_name: form.display_name.value.trim(), role: form.role.value,
-          department: form.department.value || null };
+          department: form.department.value || null, email: form.email.value.trim() || null };
         try {
           await api.updateUser(user.id, body);
           close(true);
@@ -393,7 +398,7 @@ async function main() {
       h("h2", {}, "Only administrators can open this page"),
       h("p", {}, "Staff accounts, API tokens and the audit trail are managed by the performance office's "
         + "administrators. Ask one of them if you need an account changed or a token for a system."),
-      h("p", {}, h("a", { href: "./" }, "Back to all departments"))));
+      h("p", {}, h("a", { href: "departments.html" }, "Back to all departments"))));
     return;
   }
   showLoading(content, "Loading accounts and tokens…");

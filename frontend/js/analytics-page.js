@@ -190,7 +190,8 @@ function speedCell(item, answer) {
   // say the same for anyone who cannot tell the colours apart.
   const end = slower ? answer.slowest?.median_days_to_close : answer.fastest?.median_days_to_close;
   const strength = end !== undefined && end !== overall ? Math.min(Math.abs((median - overall) / (end - overall)), 1) : 0;
-  const alpha = (0.1 + 0.5 * strength).toFixed(2);
+  // At most 0.4, so the red and green inks keep a 4.5:1 contrast on the darkest shade.
+  const alpha = (0.1 + 0.3 * strength).toFixed(2);
   const style = slower ? { backgroundColor: `rgba(198, 40, 40, ${alpha})` }
     : faster ? { backgroundColor: `rgba(26, 127, 55, ${alpha})` } : null;
   return h("td", { class: `num median${slower ? " slower" : faster ? " faster" : ""}`, style },

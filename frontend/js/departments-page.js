@@ -1,4 +1,4 @@
-// Page 1, "/": every department with its share of metrics on target for one period.
+// departments.html: every department with its share of metrics on target for one period.
 
 import { api } from "./api.js";
 import { formatPeriod } from "./periods.js";

@@ -22,7 +22,8 @@ export function destination(next, role) {
       /* not a URL: fall through to the default */
     }
   }
-  return role === "liaison" ? "due.html" : role === "admin" ? "admin.html" : "./";
+  // Everyone but the administrator starts on their home page: a liaison's shows what is due and late first.
+  return role === "admin" ? "admin.html" : "./";
 }
 
 function showProblem(text) {

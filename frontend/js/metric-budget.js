@@ -147,8 +147,9 @@ function linkEditor(metric, links, departments, onSaved) {
     h("a", { href: "budget.html" }, "budget page"), " first."),
   h("p", { class: "muted" }, "Each link takes a budget department’s expense lines, or only one fund’s or one "
     + "category’s. Leave fund or category empty for all of them."),
-  h("div", { class: "table-wrap" }, h("table", {},
-    h("thead", {}, h("tr", {}, ["Budget department", "Fund", "Category", "Why", ""].map((t) => h("th", { scope: "col" }, t)))),
+  h("div", { class: "table-wrap" }, h("table", { "aria-labelledby": "budget-editor-heading" },
+    h("thead", {}, h("tr", {}, ["Budget department", "Fund", "Category", "Why"].map((t) => h("th", { scope: "col" }, t)),
+      h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Remove the link")))),
     tbody)),
   errors,
   h("div", { class: "form-actions" }, add, save));

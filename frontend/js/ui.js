@@ -59,7 +59,7 @@ export function showError(container, error, { notFound = "Page", back = true } =
     error.errors?.length ? h("ul", { class: "error-list" }, error.errors.map((e) =>
       h("li", {}, e.field ? `${e.field.replace(/^query\./, "")}: ${e.reason}` : e.reason))) : null,
     error.status ? h("p", { class: "error-meta" }, `HTTP ${error.status}`) : null,
-    back ? h("p", {}, h("a", { href: "./" }, "Back to all departments")) : null));
+    back ? h("p", {}, h("a", { href: "departments.html" }, "Back to all departments")) : null));
   document.title = `${heading} — CityStat`;
 }
 
@@ -90,4 +90,47 @@ export function summaryBlock(summary) {
 export function statusLegend() {
   return h("ul", { class: "legend", "aria-label": "Status colours" },
     STATUSES.map((s) => h("li", {}, h("span", { class: `swatch status-${s}`, "aria-hidden": "true" }), STATUS_LABELS[s])));
+}
+
+// A table wider than its .table-wrap frame (on a phone) scrolls sideways inside it. A mouse or finger can scroll
+// it, a keyboard only once the frame takes focus; a screen reader then announces it as a region named after the
+// table (WCAG 2.1.1). Only frames that do scroll become Tab stops, and they stop being one when they no longer do.
+const sideways = typeof ResizeObserver === "function" ? new ResizeObserver((entries) => {
+  for (const { target } of entries) {
+    const wrap = target.closest(".table-wrap");
+    if (wrap) markScrollable(wrap);
+  }
+}) : null;
+
+function markScrollable(wrap) {
+  const scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+  if (scrolls && !wrap.hasAttribute("tabindex")) {
+    const table = wrap.querySelector("table");
+    const by = table?.getAttribute("aria-labelledby");
+    const named = table?.getAttribute("aria-label") || (by && document.getElementById(by)?.textContent.trim())
+      || table?.caption?.textContent.trim();
+    wrap.dataset.scrollFrame = "";
+    wrap.setAttribute("tabindex", "0");
+    wrap.setAttribute("role", "region");
+    wrap.setAttribute("aria-label", named ? `${named.slice(0, 80)} (scrolls sideways)` : "Table (scrolls sideways)");
+  } else if (!scrolls && wrap.hasAttribute("data-scroll-frame")) {
+    for (const name of ["data-scroll-frame", "tabindex", "role", "aria-label"]) wrap.removeAttribute(name);
+  }
+}
+
+function watchFrames(root) {
+  // A frame added, or a table redrawn inside a frame that stays.
+  const around = root.closest?.(".table-wrap");
+  const frames = new Set([...(around ? [around] : []), ...(root.querySelectorAll?.(".table-wrap") || [])]);
+  for (const wrap of frames) {
+    sideways.observe(wrap);
+    for (const table of wrap.querySelectorAll(":scope > table")) sideways.observe(table);
+  }
+}
+
+if (sideways) {
+  new MutationObserver((changes) => {
+    for (const change of changes) for (const node of change.addedNodes) if (node.nodeType === 1) watchFrames(node);
+  }).observe(document.documentElement, { childList: true, subtree: true });
+  watchFrames(document);
 }

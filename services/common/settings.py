@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -86,6 +87,26 @@ class Settings(BaseSettings):
     report_poll_seconds: float = 300.0
     # A month's memo is made this many days after the month ends (metrics' default due date for monthly values).
     memo_due_days: int = Field(default=10, ge=0)
+
+    # Reminders and digests (services/ingest/notifications). An empty smtp_host sends no e-mail; the in-app
+    # notifications are made all the same.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    # "starttls" upgrades a plain connection (port 587), "tls" speaks TLS from the start (port 465).
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    # Login is attempted only when a username is set.
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "CityStat <citystat@citystat.example>"
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Where staff reach the web app: links in e-mails start with it.
+    app_url: str = "http://127.0.0.1:8000"
+    # A reminder goes out this many days before a due date; an overdue notice the day after it.
+    reminder_days_before: int = Field(default=3, ge=0, le=60)
+    # The weekly digest's day (0 = Monday): made by the first round on or after it each week.
+    digest_weekday: int = Field(default=0, ge=0, le=6)
+    # How often ingest looks for reminders to make and e-mail to send; 0 turns the loop off.
+    notify_poll_seconds: float = Field(default=900.0, ge=0)
 
     frontend_dir: Path = Path(__file__).resolve().parents[2] / "frontend"
 

@@ -16,6 +16,8 @@ from services.common.settings import Settings
 from services.ingest.accounts.router import auth_router, users_router
 from services.ingest.audit.router import router as audit_router
 from services.ingest.clients.metrics import MetricsClient
+from services.ingest.notifications.rounds import run_round
+from services.ingest.notifications.router import router as notifications_router
 from services.ingest.records import service as records
 from services.ingest.records.handoff import RecordHandoff
 from services.ingest.records.router import router as records_router
@@ -63,6 +65,17 @@ async def _drain_forever(app: FastAPI, every: float) -> None:
             log.exception("outbox round failed")
 
 
+async def _notify_forever(app: FastAPI, every: float) -> None:
+    # Waits first: a short-lived process (a command-line import) should not send anyone anything.
+    while True:
+        await asyncio.sleep(every)
+        try:
+            async with app.state.notify_lock:
+                await run_round(app.state.db, app.state.metrics_client, app.state.session_codec, app.state.settings)
+        except Exception:  # noqa: BLE001 - the loop must outlive any one bad round (metrics or SMTP away)
+            log.exception("notifications round failed")
+
+
 async def _ingest_health(app: FastAPI) -> tuple[dict[str, int | str], str | None]:
     pending = await run_in_threadpool(submissions.pending_count, app.state.db)
     spooled = await run_in_threadpool(records.spooled_count, app.state.db)
@@ -88,6 +101,8 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
         app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
         app.state.login_limiter = RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE, LOGIN_ATTEMPTS_PER_MINUTE)
         app.state.token_cache = TokenCache(settings.token_cache_seconds)
+        # One round at a time in this process: the loop's and one asked for through the API.
+        app.state.notify_lock = asyncio.Lock()
         async with (
             create_service_client(settings, "metrics", transport) as http,
             SubmissionPipeline(
@@ -102,13 +117,21 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
             )
             app.state.record_handoff = handoff
             drainer = asyncio.create_task(_drain_forever(app, settings.outbox_poll_seconds))
+            notifier = (
+                asyncio.create_task(_notify_forever(app, settings.notify_poll_seconds))
+                if settings.notify_poll_seconds > 0
+                else None
+            )
             try:
                 async with handoff.running():
                     yield
             finally:
-                drainer.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await drainer
+                for task in (drainer, notifier):
+                    if task is None:
+                        continue
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     app = create_service_app(
         "ingest",
@@ -122,6 +145,7 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
             submissions_router,
             records_router,
             audit_router,
+            notifications_router,
         ],
         lifespan,
         route_limits={

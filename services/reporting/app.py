@@ -12,6 +12,7 @@ from services.reporting.briefings.jobs import Builds
 from services.reporting.briefings.router import router as briefings_router
 from services.reporting.clients.metrics import MetricsClient
 from services.reporting.commitments.router import router as commitments_router
+from services.reporting.home.router import router as home_router
 from services.reporting.meetings.router import router as meetings_router
 from services.reporting.opendata.ckan import router as ckan_router
 from services.reporting.opendata.datapackage import router as datapackage_router
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
             meetings_router,
             commitments_router,
             search_router,
+            home_router,
             soda_router,
             ckan_router,
             downloads_router,

@@ -86,7 +86,7 @@ def test_department_list_to_metric_chart(page, watch, live_server):
     dpw_metrics = api_json(page, live_server, "/api/reporting/departments/DPW/scorecard")["metrics"]
 
     # 1. Department list: every department, the period, and Public Works' share on target.
-    page.goto(live_server + "/")
+    page.goto(live_server + "/departments.html")
     rows = page.locator("#departments > li")
     expect(rows).to_have_count(scorecards["total"])
     expect(page.locator("#period-line")).to_contain_text("June 2017")
@@ -162,7 +162,7 @@ def test_server_error_shows_problem_detail(page, watch, live_server):
             '"status":503,"detail":"Reporting is restarting; try again in a minute."}',
         ),
     )
-    page.goto(live_server + "/")
+    page.goto(live_server + "/departments.html")
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Reporting is restarting; try again in a minute.")
     expect(page.locator("#content")).not_to_have_attribute("aria-busy", "true")

@@ -105,8 +105,9 @@ def test_wrong_password_shows_the_servers_reason(page, site, city):
     # The right password then works, and signing out returns to the signed-out header.
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/due\.html$"))
-    expect(page.locator("#entry-grid")).to_be_visible()  # loaded, so leaving aborts no request
+    # Without a page to return to, a liaison starts on their home page, which leads with what is due.
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.locator("#home-due")).to_be_visible()  # loaded, so leaving aborts no request
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/login\.html\?signed_out=1$"))
     expect(page.locator("#notice")).to_contain_text("You have signed out.")
@@ -281,8 +282,8 @@ def test_public_pages_link_the_staff_pages_and_offer_sign_in(page, site, city):
     page.get_by_label("Username").fill(city.liaison)
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/due\.html$"))
-    expect(page.locator("#entry-grid")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"^{re.escape(site.base)}/$"))
+    expect(page.locator("#home-due")).to_be_visible()
     # No request for who is signed in was made before signing in (a 401 there would be noise).
     page.problems.assert_clean()
 

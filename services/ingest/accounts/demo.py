@@ -11,6 +11,8 @@ from services.ingest.accounts.models import StaffUser
 from services.ingest.accounts.service import hash_password
 
 DEMO_PASSWORD = "citystat-demo"
+# Reserved for examples (RFC 2606 style): reminders to demo accounts go nowhere real.
+DEMO_EMAIL_DOMAIN = "citystat.example"
 
 
 def demo_staff(department_codes: list[str]) -> list[tuple[str, str, Role, str | None]]:
@@ -41,6 +43,7 @@ def ensure_demo_staff(session: Session, department_codes: list[str]) -> list[str
                 password_hash=password_hash,
                 role=str(role),
                 department_code=department,
+                email=f"{username}@{DEMO_EMAIL_DOMAIN}",
                 created_by="operator",
             )
         )

@@ -15,6 +15,8 @@ class StaffUser(IngestTable, table=True):
     password_hash: str = Field(max_length=200)
     role: str = Field(max_length=16)
     department_code: str | None = Field(default=None, max_length=16)
+    # Where reminders and digests are e-mailed; without one they are shown in the app only.
+    email: str | None = Field(default=None, max_length=254)
     active: bool = True
     created_at: dt.datetime = Field(default_factory=utcnow)
     created_by: str = Field(default="operator", max_length=200)

@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -6,6 +7,18 @@ from services.common.auth import Role
 from services.common.types import INPUT_CONFIG, NO_NUL_PATTERN, Code
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
+# Plainly one address: one @, no spaces, control characters or the punctuation that would make a header name
+# several (",", ";", "<"...), and a domain of letters, digits, dots and hyphens with a dot in it.
+EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f,;:<>()\[\]\\\"]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+Email = Annotated[
+    str,
+    Field(
+        max_length=254,
+        pattern=EMAIL_PATTERN,
+        description="Where reminders and digests are e-mailed",
+        examples=["dpw.liaison@city.example"],
+    ),
+]
 
 
 class LoginRequest(BaseModel):
@@ -28,6 +41,7 @@ class UserCreate(BaseModel):
     department: Code | None = Field(
         default=None, description="A liaison's department; a viewer's scope (none = the whole city)"
     )
+    email: Email | None = None
 
     @model_validator(mode="after")
     def _check(self) -> "UserCreate":
@@ -42,6 +56,7 @@ class UserUpdate(BaseModel):
     role: Role | None = None
     department: Code | None = None
     active: bool | None = None
+    email: Email | None = Field(default=None, description="null removes the address")
 
 
 class UserPublic(BaseModel):
@@ -50,6 +65,7 @@ class UserPublic(BaseModel):
     display_name: str
     role: Role
     department: str | None
+    email: str | None = None
     active: bool
     created_at: dt.datetime
     created_by: str

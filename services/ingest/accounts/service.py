@@ -29,6 +29,7 @@ def to_public(user: StaffUser) -> UserPublic:
         display_name=user.display_name,
         role=Role(user.role),
         department=user.department_code,
+        email=user.email,
         active=user.active,
         created_at=user.created_at,
         created_by=user.created_by,
@@ -73,6 +74,7 @@ def create_user(session: Session, body: UserCreate, created_by: str) -> StaffUse
         password_hash=hash_password(body.password),
         role=str(body.role),
         department_code=body.department,
+        email=body.email,
         created_by=created_by,
     )
     session.add(user)
@@ -104,6 +106,8 @@ def update_user(session: Session, user_id: int, body: UserUpdate, acting: Princi
         user.password_hash = hash_password(changes["password"])
     if changes.get("active") is not None:
         user.active = changes["active"]
+    if "email" in changes:
+        user.email = changes["email"]
     if (
         changes.get("password")
         or changes.get("active") is False

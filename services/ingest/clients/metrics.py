@@ -6,14 +6,18 @@ from urllib.parse import quote
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
+from services.common.auth import SESSION_COOKIE
 from services.common.contracts import BatchResult, BatchResultGroup, ObservationBatch, ObservationBatchGroup
 from services.common.errors import UpstreamError, UpstreamUnavailable
 from services.common.http import ServiceClient
+from services.ingest.clients.metrics_reads import DepartmentRef, DepartmentSchedule, MetricStanding
 from services.ingest.records.schemas import RecordImportResult, RejectionPage
 
 # Answers that say nothing about the file itself: a misconfigured token, a job already running, a busy service.
 # The hand-off keeps the job and tries again later, as it does while metrics is down.
 _TRY_LATER = frozenset({401, 403, 408, 409, 423, 425, 429})
+# The API's hard maximum page size.
+_PAGE = 500
 
 
 class MetricsRefusal(UpstreamError):
@@ -142,6 +146,37 @@ class MetricsClient(ServiceClient):
         if response.status_code not in (200, 404):
             raise UpstreamError(f"The metrics service answered {response.status_code} for a department.")
         return response.status_code == 200
+
+    # --- reads for reminders and digests ---------------------------------------------------------------------
+    # They name who reads (a staff session, usually ingest's own citywide reader) as the cookie metrics checks:
+    # the internal token authorises writes only, and an anonymous read would see published metrics alone.
+
+    async def _read(self, url: str, session: str, params: dict[str, str | int] | None = None) -> dict:
+        response = await self._request("GET", url, params=params, headers={"Cookie": f"{SESSION_COOKIE}={session}"})
+        if response.status_code != 200:
+            raise UpstreamError(f"The metrics service answered {response.status_code} for {url}.")
+        return response.json()
+
+    async def _all_pages(self, url: str, session: str, params: dict[str, str | int]) -> list[dict]:
+        items: list[dict] = []
+        while True:
+            page = await self._read(url, session, {**params, "limit": _PAGE, "offset": len(items)})
+            items.extend(page["items"])
+            if not page["items"] or len(items) >= page["total"]:
+                return items
+
+    async def departments(self, *, session: str) -> list[DepartmentRef]:
+        return [DepartmentRef.model_validate(d) for d in await self._all_pages("/departments", session, {})]
+
+    async def department_schedule(self, code: str, start: str, end: str, *, session: str) -> DepartmentSchedule:
+        """Each active metric's expected values in the months start..end (YYYY-MM), with due date and arrival."""
+        report = await self._read("/completeness", session, {"department": code, "start": start, "end": end})
+        return DepartmentSchedule.model_validate({"as_of": report["as_of"], "metrics": report.get("metrics") or []})
+
+    async def department_performance(self, code: str, *, session: str) -> list[MetricStanding]:
+        """Each agreed metric's standing in its own last complete period."""
+        items = await self._all_pages("/performance", session, {"department": code})
+        return [MetricStanding.model_validate(item) for item in items]
 
     async def is_healthy(self, timeout: float) -> bool:
         try:
