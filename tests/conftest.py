@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import hypothesis
 import psycopg
 import pytest
 import uvicorn
@@ -38,6 +39,12 @@ SEED = int(os.environ.get("CITYSTAT_TEST_SEED", "20170710"))
 DEMO_AS_OF = dt.date(2017, 7, 10)
 INTERNAL_TOKEN = "test-internal-token"
 METADATA = {"metrics": metrics_metadata, "ingest": ingest_metadata, "reporting": reporting_metadata}
+
+# No per-example deadline: on the 2-core CI machine, with both passes, browsers and servers beside it, a garbage
+# collection pause can hold a 0.4 ms example for half a second, and hypothesis would call the test flaky. Speed is
+# measured by bench/, never by tests.
+hypothesis.settings.register_profile("citystat", deadline=None)
+hypothesis.settings.load_profile("citystat")
 
 def pytest_report_header(config) -> list[str]:
     if DATABASE == "postgresql" and not POSTGRES_URL:
