@@ -24,7 +24,7 @@ from services.common.db import Database
 from services.ingest.accounts.models import StaffUser
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.frontend.staff_site import TIMEOUT_MS, expect, row, value_input
-from tools.screenshots import DEPARTMENT, WIDTHS, Shot, shots, with_unlisted_pages
+from tools.screenshots import DEPARTMENT, OVERFLOWING, WIDTHS, Shot, shots, with_unlisted_pages
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 SERIOUS = ("serious", "critical")
@@ -63,8 +63,9 @@ def states(browser, live_server, demo_database_set) -> dict[str | None, dict | N
     for role, (username, _, _) in ACCOUNTS.items():
         context = browser.new_context()
         try:
-            answer = context.request.post(f"{live_server}/api/ingest/auth/login",
-                                          data={"username": username, "password": DEFAULT_PASSWORD})
+            answer = context.request.post(
+                f"{live_server}/api/ingest/auth/login", data={"username": username, "password": DEFAULT_PASSWORD}
+            )
             assert answer.ok, f"{username}: {answer.status} {answer.text()}"
             found[role] = context.storage_state()
         finally:
@@ -85,6 +86,7 @@ def briefing_query(browser, live_server, states) -> str:
 
 
 # ---- settling, axe, width, keyboard -----------------------------------------------------------
+
 
 class Network:
     """Requests in flight, to wait until a page has stopped fetching (cheaper than networkidle's 500 ms), and the
@@ -131,18 +133,13 @@ def start_axe(page) -> None:
 
 def axe_violations(page, where: str) -> list[str]:
     found = page.evaluate("() => window.__axe")
-    return [f"{where}: axe {v['id']} ({v['impact']}: {v['help']}) at " + ", ".join(v["targets"][:8])
-            + (f" and {len(v['targets']) - 8} more" if len(v["targets"]) > 8 else "") for v in found]
+    return [
+        f"{where}: axe {v['id']} ({v['impact']}: {v['help']}) at "
+        + ", ".join(v["targets"][:8])
+        + (f" and {len(v['targets']) - 8} more" if len(v["targets"]) > 8 else "")
+        for v in found
+    ]
 
-
-# The outermost elements reaching past the right edge, to say what to fix.
-OVERFLOWING = """(width) => {
-  const past = (e) => e.getBoundingClientRect().right > width + 1;
-  const name = (e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "")
-    + [...e.classList].map((c) => "." + c).join("");
-  const found = [...document.body.querySelectorAll("*")].filter((e) => past(e) && !past(e.parentElement));
-  return [...new Set(found.map(name))].slice(0, 6);
-}"""
 
 # Every focus the keyboard gives, as it happens: what, where, whether it can be seen, and how it is drawn.
 WATCH_FOCUS = """() => {
@@ -257,8 +254,9 @@ def tabs(browser, states) -> Iterator[Callable[[str | None, int], tuple[object, 
 
     def tab(role: str | None, width: int) -> tuple[object, Network]:
         if (role, width) not in made:
-            context = browser.new_context(viewport={"width": width, "height": WIDTHS[width]},
-                                          storage_state=states[role])
+            context = browser.new_context(
+                viewport={"width": width, "height": WIDTHS[width]}, storage_state=states[role]
+            )
             context.set_default_timeout(TIMEOUT_MS)
             # axe goes into every page the tab opens, registered once (sending its 650 KB to each page costs more
             # than the page); a script run as the document is created is not subject to the page's CSP.
@@ -284,8 +282,10 @@ def test_page_is_accessible(shot, live_server, tabs, briefing_query):
     folder = "/public/" if shot.site == "public" else "/"
     url = f"{live_server}{folder}{shot.page}.html" + (f"?{query}" if query else "")
     problems: list[str] = []
-    where = {width: f"{shot.site}/{shot.page}.html" + (f" as {role_of(shot)}" if shot.user else "") + f" at {width}px"
-             for width in WIDTHS}
+    where = {
+        width: f"{shot.site}/{shot.page}.html" + (f" as {role_of(shot)}" if shot.user else "") + f" at {width}px"
+        for width in WIDTHS
+    }
     pages = {}
     for width in WIDTHS:
         page, network = pages[width] = tabs(role_of(shot), width)
@@ -299,8 +299,10 @@ def test_page_is_accessible(shot, live_server, tabs, briefing_query):
         if width < 600:
             wide = page.evaluate("() => document.documentElement.scrollWidth")
             if wide > width:
-                problems.append(f"{where[width]}: scrolls sideways ({wide}px wide), past the edge: "
-                                + ", ".join(page.evaluate(OVERFLOWING, width)))
+                problems.append(
+                    f"{where[width]}: scrolls sideways ({wide}px wide), past the edge: "
+                    + ", ".join(page.evaluate(OVERFLOWING, width))
+                )
             problems += skip_link_works(page, where[width])
         else:
             problems += keyboard_walk(page, where[width])
@@ -308,6 +310,7 @@ def test_page_is_accessible(shot, live_server, tabs, briefing_query):
 
 
 # ---- keyboard-only journeys, no mouse -------------------------------------------------------------
+
 
 def tab_to(page, selector: str, limit: int = 60) -> None:
     """Presses Tab until the element matching `selector` has focus."""

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from bench.frontend_home import MEASURE  # what the page measured itself: paint, board, bytes
 from services.metrics.annotations.models import Annotation
 from services.metrics.definitions.models import Metric
 from tests.factories import make_user
@@ -19,16 +20,6 @@ from tests.frontend.staff_site import api_get, expect, sign_in_api
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 P7_MAX_BYTES = 200 * 1024
-# What the page itself measured: first contentful paint, the board on screen, and every byte it fetched.
-MEASURE = """() => {
-  const nav = performance.getEntriesByType("navigation")[0];
-  const resources = performance.getEntriesByType("resource");
-  const paint = performance.getEntriesByType("paint").find((e) => e.name === "first-contentful-paint");
-  const board = performance.getEntriesByName("home-board")[0];
-  return { fcp: paint ? paint.startTime : null, board: board ? board.startTime : null,
-           bytes: nav.transferSize + resources.reduce((sum, r) => sum + r.transferSize, 0),
-           requests: 1 + resources.length };
-}"""
 
 
 def _section(page, title: str):
