@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from services.common.errors import handle_http_exception
+from services.common.frontend_headers import FrontendHeaders
 from services.common.settings import SERVICES, Settings, mount_path
 from services.ingest.app import create_app as create_ingest_app
 from services.metrics.app import create_app as create_metrics_app
@@ -77,9 +78,8 @@ def create_root_app(settings: Settings | None = None) -> Starlette:
 
     transport = httpx.ASGITransport(app=in_process)
     apps = {name: FACTORIES[name](settings, transport=transport) for name in SERVICES}
-    frontend = Mount(
-        "/", app=StaticFiles(directory=settings.frontend_dir, html=True, check_dir=False), name="frontend"
-    )
+    static = StaticFiles(directory=settings.frontend_dir, html=True, check_dir=False)
+    frontend = Mount("/", app=FrontendHeaders(static, tls=settings.secure_cookies), name="frontend")
     holder["root"] = _root_with(apps, [frontend])
     return holder["root"]
 

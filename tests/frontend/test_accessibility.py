@@ -261,6 +261,7 @@ def tabs(browser, states) -> Iterator[Callable[[str | None, int], tuple[object, 
             # axe goes into every page the tab opens, registered once (sending its 650 KB to each page costs more
             # than the page); a script run as the document is created is not subject to the page's CSP.
             context.add_init_script(path=str(AXE))
+            context.add_init_script(WATCH_POLICY)
             page = context.new_page()
             made[(role, width)] = (page, Network(page))
         return made[(role, width)]
@@ -268,6 +269,12 @@ def tabs(browser, states) -> Iterator[Callable[[str | None, int], tuple[object, 
     yield tab
     for page, _ in made.values():
         page.context.close()
+
+
+# What the page's Content-Security-Policy refused (a script, style, frame or request the policy does not allow).
+WATCH_POLICY = """window.__refused = [];
+document.addEventListener("securitypolicyviolation", (e) =>
+  window.__refused.push(`${e.violatedDirective} ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`));"""
 
 
 def page_id(shot: Shot) -> str:
@@ -293,6 +300,8 @@ def test_page_is_accessible(shot, live_server, tabs, briefing_query):
         page.goto(url)
         settle(page, network)
         problems += [f"{where[width]}: script error: {error}" for error in network.script_errors]
+        # Served under the app's Content-Security-Policy: whatever the page tried that the policy refused.
+        problems += [f"{where[width]}: refused by the CSP: {v}" for v in page.evaluate("() => window.__refused")]
         start_axe(page)
     for width, (page, _) in pages.items():
         problems += axe_violations(page, where[width])
