@@ -1,8 +1,10 @@
-"""Wire shapes shared by ingest and metrics: an observation row and the import summary."""
+"""Wire shapes shared between services: an observation row and the import summary (ingest and metrics), and a
+search answer (metrics answers it, reporting answers the same shape with briefings added)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -100,3 +102,20 @@ class ObservationBatchGroup(BaseModel):
 
 class BatchResultGroup(BaseModel):
     results: list[BatchResult]
+
+
+SearchKind = Literal["metric", "department", "dataset", "briefing"]
+
+
+class SearchResult(BaseModel):
+    kind: SearchKind
+    title: str
+    subtitle: str
+    key: str
+    # The staff page that shows it, relative to the staff site's root (e.g. "metric.html?key=dpw.potholes").
+    url: str
+
+
+class SearchResults(BaseModel):
+    items: list[SearchResult]
+    total: int

@@ -1,10 +1,10 @@
 from fastapi import APIRouter
 
+from services.common.contracts import SearchResults
 from services.common.errors import problem_responses
 from services.common.params import SearchLimit, SearchText
 from services.metrics.deps import OptionalStaff, SessionDep
 from services.metrics.search import service
-from services.metrics.search.schemas import SearchResults
 
 router = APIRouter(prefix="/search", tags=["search"])
 

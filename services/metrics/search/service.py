@@ -13,13 +13,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from services.common.auth import Principal
+from services.common.contracts import SearchResult, SearchResults
 from services.common.errors import Unprocessable
 from services.metrics.definitions.models import Metric
 from services.metrics.definitions.service import visible_metrics_query
 from services.metrics.departments.models import Department
 from services.metrics.opendata.registry import public_datasets, published_record_datasets, record_datasets
 from services.metrics.records.models import Dataset
-from services.metrics.search.schemas import SearchResult, SearchResults
 
 ESCAPE = "\\"
 EXACT, PREFIX, CONTAINS = 0, 1, 2

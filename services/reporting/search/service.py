@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from services.common.auth import Principal
+from services.common.contracts import SearchResult, SearchResults
 from services.common.errors import Unprocessable
 from services.reporting.briefings.models import Briefing, BriefingState
 from services.reporting.briefings.service import can_see
 from services.reporting.clients.metrics import MetricsClient
-from services.reporting.search.schemas import SearchResult, SearchResults
 
 ESCAPE = "\\"
 EXACT, PREFIX, CONTAINS = 0, 1, 2
