@@ -19,6 +19,7 @@ from services.common.auth import OPERATOR
 from services.common.db import Database
 from services.common.http import create_service_client
 from services.common.migrations import upgrade
+from services.common.secret_checks import InsecureSettings, check_settings
 from services.common.settings import SERVICES, Settings
 from services.ingest.audit.service import record
 from services.ingest.clients.metrics import MetricsClient
@@ -59,11 +60,18 @@ def serve(
     access_log: Annotated[bool, typer.Option(help="Log every request")] = True,
 ) -> None:
     """Serve everything in one process, or one service alone."""
-    from services.runner import create_root_app, create_single_service_app
-
     _check_service(service)
     settings = Settings()
-    asgi = create_root_app(settings) if service is None else create_single_service_app(service, settings)
+    try:
+        # Before the apps are even imported: a refusal should come at once. Each app checks again when it is built.
+        for name in [service] if service else SERVICES:
+            check_settings(name, settings)
+        from services.runner import create_root_app, create_single_service_app
+
+        asgi = create_root_app(settings) if service is None else create_single_service_app(service, settings)
+    except InsecureSettings as refused:
+        err.print(str(refused), markup=False, highlight=False)
+        raise typer.Exit(2) from None
     uvicorn.run(asgi, host=host, port=port, log_level="info", access_log=access_log, proxy_headers=True)
 
 

@@ -87,6 +87,7 @@ def shots(briefing_id: int | None) -> list[Shot]:
         Shot("staff", "meetings", user=analyst),
         Shot("staff", "budget", user=analyst),
         Shot("staff", "admin", user="admin"),
+        Shot("staff", "audit", user="admin"),
     ]
     public = [
         Shot("public", "index"),

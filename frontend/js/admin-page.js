@@ -384,6 +384,8 @@ function auditSection(events) {
   refresh.addEventListener("click", reload);
   return h("section", { class: "admin-section", "aria-labelledby": "audit-heading" },
     h("h2", { id: "audit-heading" }, "Recent activity"),
+    h("p", {}, h("a", { href: "audit.html", id: "full-audit-link" }, "The full audit log"),
+      ": sign-ins, submissions, accounts and tokens, and every change in metrics, with filters."),
     h("div", { class: "inline-fields" }, field("audit-filter", "Department", filter), h("div", { class: "field" }, refresh)),
     problems,
     auditTable(events));

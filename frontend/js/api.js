@@ -187,4 +187,6 @@ export const api = {
   createToken: (body) => sendJSON("POST", "/ingest/tokens", { body }),
   revokeToken: (id) => sendJSON("DELETE", `/ingest/tokens/${enc(id)}`),
   audit: (department, limit = 50) => getJSON("/ingest/audit", { department, limit }),
+  /** One service's audit trail, "ingest" or "metrics", newest first: {items, total}, filtered and paged by `params`. */
+  auditEvents: (service, params) => getJSON(`/${enc(service)}/audit`, params),
 };

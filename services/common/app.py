@@ -9,13 +9,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from services.common.auth import SessionCodec, session_key
 from services.common.db import Database
-from services.common.errors import COMMON_PROBLEM_RESPONSES, PROBLEM_MEDIA_TYPE, install_error_handlers
+from services.common.errors import (
+    COMMON_PROBLEM_RESPONSES,
+    PROBLEM_MEDIA_TYPE,
+    install_error_handlers,
+    problem_responses,
+)
 from services.common.limits import BodySizeLimitMiddleware
+from services.common.openapi_links import add_resource_links
+from services.common.secret_checks import check_session_key, check_settings
 from services.common.settings import Settings
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -91,13 +99,20 @@ def create_service_app(
     """Build a service app whose lifespan opens its database; `lifespan` adds service-specific parts.
 
     `route_limits` give routes (by path ending) their own body limit; `streamed_paths` are routes that read their
-    body as a stream, whose limit is counted as they read it instead of by buffering the body first."""
+    body as a stream, whose limit is counted as they read it instead of by buffering the body first.
+
+    Raises InsecureSettings when a secret the service uses is a placeholder (services/common/secret_checks.py): the
+    process stops before it serves anything."""
+    check_settings(name, settings)
 
     @asynccontextmanager
     async def service_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        key = session_key(settings)
+        # The key file is read here, not when the app is built: it may not exist until a service first starts.
+        check_session_key(name, key, settings)
         db = Database(settings.database_url(name))
         app.state.db = db
-        app.state.session_codec = SessionCodec(session_key(settings))
+        app.state.session_codec = SessionCodec(key)
         try:
             if lifespan is None:
                 _settle_garbage_collector()
@@ -126,8 +141,25 @@ def create_service_app(
     )
     for router in routers:
         app.include_router(router)
+    _declare_failure_limit(app)
     _errors_only_as_problems(app)
     return app
+
+
+def _declare_failure_limit(app: FastAPI) -> None:
+    """An operation that checks credentials (it declares 401) may also answer 429 to an address that has sent too
+    many wrong ones lately (services/common/auth.py, refuse_while_failing)."""
+    too_many = problem_responses(429)[429]
+
+    def declare(routes: list) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                if 401 in route.responses and 429 not in route.responses:
+                    route.responses[429] = too_many
+            elif hasattr(route, "original_router"):  # FastAPI keeps included routers as they were, lazily
+                declare(route.original_router.routes)
+
+    declare(app.router.routes)
 
 
 def _errors_only_as_problems(app: FastAPI) -> None:
@@ -142,6 +174,8 @@ def _errors_only_as_problems(app: FastAPI) -> None:
                         content = response.get("content", {})
                         if PROBLEM_MEDIA_TYPE in content:
                             content.pop("application/json", None)
+            # Clients (and the stateful contract run) follow these from a created resource to its operations.
+            add_resource_links(app.openapi_schema)
         return app.openapi_schema
 
     app.openapi = openapi

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 import os
 import secrets
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie
 
-from services.common.errors import Forbidden, Unauthorized
+from services.common.errors import Forbidden, TooManyRequests, Unauthorized
+from services.common.limits import FailureLimiter
 from services.common.settings import Settings
 
 SESSION_COOKIE = "citystat_session"
@@ -186,19 +188,73 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal | None:
         return None
 
 
+# --- failed authentication, limited per client address ------------------------------------------------------------
+
+
+class FailureKind(StrEnum):
+    sign_in = "sign-in"  # a username and password: the only credential a person can guess
+    credential = "credential"  # an API token, a session cookie, the internal token
+
+
+def client_address(request: Request) -> str:
+    # Behind the proxy, uvicorn (proxy_headers) has already put the forwarded address here.
+    return request.client.host if request.client else "unknown"
+
+
+def _failure_limiter(request: Request) -> FailureLimiter:
+    state = request.app.state
+    limiter = getattr(state, "auth_failures", None)
+    if limiter is None:
+        settings = state.settings
+        limiter = FailureLimiter(settings.auth_failures_per_minute, settings.auth_failure_burst)
+        state.auth_failures = limiter
+    return limiter
+
+
+def failing_wait(request: Request, kind: FailureKind) -> float | None:
+    """Seconds this address must wait before its next `kind` of credential is checked, or None."""
+    return _failure_limiter(request).wait(f"{kind}:{client_address(request)}")
+
+
+def refuse_while_failing(request: Request, kind: FailureKind = FailureKind.credential) -> None:
+    """Called before a credential is checked: an address that has failed too often lately is answered 429 whatever
+    it sends, so guessing goes no faster than the limit; other addresses are not affected."""
+    wait = failing_wait(request, kind)
+    if wait is not None:
+        what = "sign-in attempts" if kind is FailureKind.sign_in else "requests with a wrong token or session"
+        raise TooManyRequests(
+            f"Too many failed {what} from this address; wait and retry.",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
+
+
+def note_failure(request: Request, kind: FailureKind = FailureKind.credential) -> None:
+    _failure_limiter(request).failed(f"{kind}:{client_address(request)}")
+
+
 session_cookie = APIKeyCookie(
     name=SESSION_COOKIE, auto_error=False, description="Staff session, set by POST /api/ingest/auth/login"
 )
 
 
-def read_session(request: Request, cookie: str | None) -> Principal | None:
+def read_session(request: Request, cookie: str | None, *, optional: bool = False) -> Principal | None:
     """The staff member behind the session cookie, if any. A write must also echo the CSRF token:
-    the cookie travels with any request the browser makes, the header only with ours."""
+    the cookie travels with any request the browser makes, the header only with ours.
+
+    A cookie that does not verify counts as a failed credential of the caller's address; while that address is
+    over its limit, a route that needs a session answers 429, and an `optional` one (open to everyone) treats the
+    caller as anonymous without checking the cookie, so that it is no way around the limit and the public pages
+    still work."""
     if not cookie:
         return None
+    if optional and failing_wait(request, FailureKind.credential) is not None:
+        return None
+    if not optional:
+        refuse_while_failing(request)
     claims = request.app.state.session_codec.verify(cookie)
     principal = principal_from_claims(claims) if claims else None
     if principal is None:
+        note_failure(request)
         return None
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
@@ -213,7 +269,7 @@ def read_session(request: Request, cookie: str | None) -> Principal | None:
 def session_principal(request: Request) -> Principal | None:
     """For routes open to everyone that show more to staff. The cookie is read without declaring a
     security scheme, since OpenAPI would then call the route closed to anonymous callers."""
-    return read_session(request, request.cookies.get(SESSION_COOKIE))
+    return read_session(request, request.cookies.get(SESSION_COOKIE), optional=True)
 
 
 OptionalStaff = Annotated[Principal | None, Depends(session_principal)]

@@ -157,6 +157,23 @@ class AddressLimiter(RateLimiter):
         return super().acquire(key, now)
 
 
+class FailureLimiter(AddressLimiter):
+    """Failed authentication per key (a client address and what failed): failures take from the bucket, successes
+    never do, and while it is empty the caller is refused before anything it sends is checked."""
+
+    def wait(self, key: str, now: float | None = None) -> float | None:
+        """None when `key` may try; else the seconds until it may, without taking anything."""
+        now = time.monotonic() if now is None else now
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return None
+        tokens = min(float(self.burst), bucket[0] + (now - bucket[1]) * self.rate)
+        return None if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
+    def failed(self, key: str, now: float | None = None) -> None:
+        self.acquire(key, now)
+
+
 def public_wait(request: Request) -> float | None:
     """One read of a public route by the caller's address, against the app's public limit: None when allowed, else
     the seconds to wait. The limit is a setting (PUBLIC_RATE_LIMIT_*) that load tests can raise."""

@@ -59,12 +59,20 @@ class Settings(BaseSettings):
     max_bulk_upload_bytes: int = 10_000_000_000
     # Rows per chunk of a bulk load: one transaction, one progress step.
     bulk_chunk_rows: int = 20_000
+    # A bulk upload being handed to metrics is taken back by another ingest process when its holder has not
+    # said it is alive for this long (its process was killed); the holder beats six times per lease.
+    record_handoff_lease_seconds: float = Field(default=30.0, gt=0)
     # Hosts pull connectors may fetch from (exact host names or IPs); empty means no pulls at all.
     pull_allowed_hosts: list[str] = []
     pull_poll_seconds: float = 60.0
     # Per principal (API token or staff member): a sustained rate and a burst.
     rate_limit_per_minute: float = 600.0
     rate_limit_burst: int = 120
+    # Failed authentication per client address, in each service: wrong sign-ins, and unknown or expired API tokens,
+    # session cookies that do not verify and wrong internal tokens. Only failures count; past the limit the
+    # address is answered 429 without being checked until it has waited (sign-ins and the rest have a bucket each).
+    auth_failures_per_minute: float = Field(default=30.0, gt=0)
+    auth_failure_burst: int = Field(default=30, ge=1)
     # Per client address on the public open-data routes (/resource, /api/views, /api/catalog); load tests raise them.
     public_rate_limit_per_minute: float = Field(default=600.0, gt=0)
     public_rate_limit_burst: int = Field(default=300, ge=1)

@@ -1,5 +1,6 @@
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 
@@ -113,7 +114,11 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
             app.state.pipeline = pipeline
             # The command line sets record_handoff_only before start-up, to hand off its own upload and no other.
             handoff = RecordHandoff(
-                app.state.db, pipeline.metrics, settings.spool_dir, getattr(app.state, "record_handoff_only", None)
+                app.state.db,
+                pipeline.metrics,
+                settings.spool_dir,
+                getattr(app.state, "record_handoff_only", None),
+                lease=dt.timedelta(seconds=settings.record_handoff_lease_seconds),
             )
             app.state.record_handoff = handoff
             drainer = asyncio.create_task(_drain_forever(app, settings.outbox_poll_seconds))

@@ -7,7 +7,7 @@ import math
 import time
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -17,7 +17,9 @@ from services.common.auth import (
     Principal,
     PrincipalKind,
     Role,
+    note_failure,
     read_session,
+    refuse_while_failing,
     session_cookie,
 )
 from services.common.db import Database, SessionDep
@@ -51,12 +53,13 @@ def _load_token(db: Database, token_hash: str) -> ApiToken | None:
         return tokens.find_token(session, token_hash)
 
 
-def _mark_used(db: Database, token_id: int, now: dt.datetime) -> None:
+def _mark_used(db: Database, token: ApiToken, now: dt.datetime) -> None:
     with db.session() as session:
-        tokens.mark_used(session, token_id, now)
+        tokens.mark_used(session, token.id, now)
+    token.last_used_at = now  # the cached copy too, so the next request does not write again
 
 
-async def _token_principal(request: Request, plaintext: str) -> Principal | None:
+async def _token_principal(request: Request, plaintext: str, background: BackgroundTasks) -> Principal | None:
     db: Database = request.app.state.db
     cache: tokens.TokenCache = request.app.state.token_cache
     token_hash = tokens.hash_token(plaintext)
@@ -71,8 +74,10 @@ async def _token_principal(request: Request, plaintext: str) -> Principal | None
     if not tokens.is_active(token, now):
         return None
     if tokens.needs_last_used(token, now):
-        token.last_used_at = now  # the cached copy too, so the next request does not write again
-        await run_in_threadpool(_mark_used, db, token.id, now)
+        # After the response, not now: a route that opens its write session before it asks who is calling holds
+        # SQLite's write lock here, and waiting for it would wait for ourselves. A refused request has no
+        # background tasks: its use is written by the next one that gets through.
+        background.add_task(_mark_used, db, token, now)
     return Principal(kind=PrincipalKind.token, id=str(token.id), name=token.name, department=token.department_code)
 
 
@@ -80,11 +85,14 @@ async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(session_cookie)],
+    background: BackgroundTasks,
 ) -> Principal:
     """A department system by its bearer token, or a signed-in staff member by the session cookie."""
     if credentials is not None:
-        principal = await _token_principal(request, credentials.credentials)
+        refuse_while_failing(request)
+        principal = await _token_principal(request, credentials.credentials, background)
         if principal is None:
+            note_failure(request)
             raise Unauthorized("The token is not valid, has expired or has been revoked.", headers=_CHALLENGE)
         return principal
     signed = read_session(request, cookie)

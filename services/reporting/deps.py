@@ -13,8 +13,14 @@ __all__ = ["MetricsClientDep", "OptionalStaff", "SessionDep", "SettingsDep", "St
 
 
 def get_metrics_client(request: Request) -> MetricsClient:
-    """Metrics, asked on behalf of whoever is calling: their session (and CSRF token, for writes) is passed on."""
-    acting = Acting(session=request.cookies.get(SESSION_COOKIE), csrf=request.headers.get(CSRF_HEADER))
+    """Metrics, asked on behalf of whoever is calling: their session (and CSRF token, for writes) is passed on.
+
+    Only a session that verifies here is passed on: metrics limits failed credentials per address, and it would
+    count a bad cookie against reporting's own address (every staff member's) rather than the sender's."""
+    session = request.cookies.get(SESSION_COOKIE)
+    if session and request.app.state.session_codec.verify(session) is None:
+        session = None
+    acting = Acting(session=session, csrf=request.headers.get(CSRF_HEADER))
     return MetricsClient(request.app.state.metrics_http, acting)
 
 

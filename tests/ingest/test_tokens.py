@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -214,6 +215,26 @@ def test_last_used_is_set_on_use_and_kept_within_the_minute(web, ingest_db, city
     assert submit(web, token, value=2).status_code == 201
     assert web.get(ME, headers=bearer(token)).status_code == 200
     assert aware(token_row(ingest_db, token_id).last_used_at) == first
+
+
+def test_a_tokens_first_use_on_a_route_that_writes_before_it_authorises_does_not_wait_for_itself(web, ingest_db, city):
+    """POST /tokens opens its write session (SQLite's write lock) before it resolves the caller; writing the token's
+    last use there waited for that lock forever. It is written after the response instead."""
+    token = make_token(ingest_db, "DPW")
+    token_id = token_id_of(ingest_db, token)
+    answers: list = []
+    call = threading.Thread(
+        target=lambda: answers.append(web.post(TOKENS, json={"department": "DPW", "name": "x"}, headers=bearer(token))),
+        daemon=True,
+    )
+    call.start()
+    call.join(timeout=30)
+    assert not call.is_alive(), "the request waited for its own write lock"
+    assert answers[0].status_code == 403, answers[0].text
+    # A refused call leaves no trace in last use; the next one that gets through writes it.
+    assert token_row(ingest_db, token_id).last_used_at is None
+    assert submit(web, token).status_code == 201
+    assert token_row(ingest_db, token_id).last_used_at is not None
 
 
 def test_last_used_is_rewritten_once_a_minute_has_passed(ingest_db, city):

@@ -1,15 +1,19 @@
 import datetime as dt
 import secrets
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from services.common.auth import (
     CSRF_COOKIE,
     SESSION_COOKIE,
+    FailureKind,
     Principal,
     PrincipalKind,
+    note_failure,
     principal_claims,
+    refuse_while_failing,
 )
 from services.common.errors import TooManyRequests, Unauthorized, Unprocessable, problem_responses
 from services.common.pagination import Page, PageDep
@@ -44,6 +48,9 @@ async def login(
     body: LoginRequest, request: Request, response: Response, db: DatabaseDep, settings: SettingsDep
 ) -> SessionStarted:
     username = body.username.strip().lower()
+    # Per address first: one address trying many usernames meets this limit, many addresses trying one username
+    # the next.
+    refuse_while_failing(request, FailureKind.sign_in)
     if request.app.state.login_limiter.acquire(f"login:{username}") is not None:
         raise TooManyRequests("Too many sign-in attempts for this user; wait a minute.", headers={"Retry-After": "60"})
 
@@ -62,6 +69,7 @@ async def login(
 
     started = await run_in_threadpool(check)
     if started is None:
+        note_failure(request, FailureKind.sign_in)
         anonymous = Principal(kind=PrincipalKind.user, id="?", name=username[:64])
         await run_in_threadpool(record_apart, db, anonymous, "auth.login", subject=username[:64], outcome="rejected")
         raise Unauthorized("The username or password is wrong, or the account is disabled.")
@@ -126,14 +134,18 @@ async def create_user(
     return await run_in_threadpool(create)
 
 
+# Bounded like the column: a larger id is a 422, not an overflow in the database driver.
+UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
 @users_router.get("/{user_id}", response_model=UserPublic, responses=problem_responses(401, 403, 404))
-def read_user(user_id: int, session: SessionDep, _admin: AdminPrincipal) -> UserPublic:
+def read_user(user_id: UserId, session: SessionDep, _admin: AdminPrincipal) -> UserPublic:
     return service.to_public(service.get_user(session, user_id))
 
 
 @users_router.patch("/{user_id}", response_model=UserPublic, responses=problem_responses(401, 403, 404, 503))
 async def update_user(
-    user_id: int, body: UserUpdate, session: SessionDep, admin: AdminPrincipal, metrics: MetricsClientDep
+    user_id: UserId, body: UserUpdate, session: SessionDep, admin: AdminPrincipal, metrics: MetricsClientDep
 ) -> UserPublic:
     await _check_department(metrics, body.department)
 

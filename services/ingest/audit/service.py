@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session
 
 from services.common import audit
 from services.common.auth import Principal
@@ -24,15 +24,6 @@ def record_apart(db: Database, principal: Principal, action: str, **fields: Any)
 
 
 def list_events(
-    session: Session, page: PageParams, *, department: str | None, actor: str | None, action: str | None
+    session: Session, page: PageParams, filters: audit.AuditFilters
 ) -> tuple[list[audit.AuditEventPublic], int]:
-    query = select(AuditEvent)
-    if department:
-        query = query.where(AuditEvent.department_code == department)
-    if actor:
-        query = query.where(AuditEvent.actor == actor)
-    if action:
-        query = query.where(AuditEvent.action == action)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(AuditEvent.id.desc()).offset(page.offset).limit(page.limit))
-    return [audit.to_public(e) for e in rows], total
+    return audit.list_events(session, AuditEvent, page, filters)

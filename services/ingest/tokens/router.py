@@ -1,6 +1,7 @@
 import datetime as dt
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 
 from services.common.errors import Unprocessable, problem_responses
@@ -49,8 +50,12 @@ async def create_token(
     return await run_in_threadpool(create)
 
 
+# Bounded like the column: a larger id is a 422, not an overflow in the database driver.
+TokenId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
 @router.delete("/{token_id}", response_model=TokenPublic, responses=problem_responses(401, 403, 404))
-def revoke_token(token_id: int, request: Request, session: SessionDep, admin: AdminPrincipal) -> TokenPublic:
+def revoke_token(token_id: TokenId, request: Request, session: SessionDep, admin: AdminPrincipal) -> TokenPublic:
     token = service.revoke_token(session, token_id)
     request.app.state.token_cache.forget(token.id)
     record(session, admin, "token.revoked", department=token.department_code, subject=f"token:{token.id}")

@@ -1,11 +1,8 @@
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Query
-
-from services.common.audit import AuditEventPublic
+from services.common.audit import AuditEventPublic, AuditFiltersDep
 from services.common.errors import problem_responses
 from services.common.pagination import Page, PageDep
-from services.common.params import DepartmentFilter
 from services.metrics.audit import service
 from services.metrics.deps import SessionDep, StaffPrincipal
 
@@ -14,15 +11,9 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 
 @router.get("", response_model=Page[AuditEventPublic], responses=problem_responses(401))
 def list_audit_events(
-    session: SessionDep,
-    page: PageDep,
-    staff: StaffPrincipal,
-    department: DepartmentFilter = None,
-    subject: Annotated[str | None, Query(max_length=200, description="A metric key, priority or org unit")] = None,
+    session: SessionDep, page: PageDep, staff: StaffPrincipal, filters: AuditFiltersDep
 ) -> Page[AuditEventPublic]:
     """Who changed which definition, target, approval or locked value, newest first: the performance office
     sees every department's, other staff those of the departments they read."""
-    items, total = service.list_events(
-        session, page, department=department, subject=subject, readable=staff.readable_departments()
-    )
+    items, total = service.list_events(session, page, filters, readable=staff.readable_departments())
     return Page(items=items, total=total)

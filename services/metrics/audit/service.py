@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session
 
-from services.common.audit import AuditEventPublic, to_public
+from services.common.audit import AuditEventPublic, AuditFilters
+from services.common.audit import list_events as list_audit_events
 from services.common.audit import record as record_event
 from services.common.auth import Principal
 from services.common.pagination import PageParams
@@ -26,20 +27,6 @@ def record(
 
 
 def list_events(
-    session: Session,
-    page: PageParams,
-    *,
-    department: str | None = None,
-    subject: str | None = None,
-    readable: set[str] | None = None,
+    session: Session, page: PageParams, filters: AuditFilters, *, readable: set[str] | None = None
 ) -> tuple[list[AuditEventPublic], int]:
-    query = select(AuditEvent)
-    if department is not None:
-        query = query.where(AuditEvent.department_code == department)
-    if subject is not None:
-        query = query.where(AuditEvent.subject == subject)
-    if readable is not None:
-        query = query.where(AuditEvent.department_code.in_(sorted(readable)))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    events = session.exec(query.order_by(AuditEvent.id.desc()).offset(page.offset).limit(page.limit)).all()
-    return [to_public(event) for event in events], total
+    return list_audit_events(session, AuditEvent, page, filters, readable=readable)
