@@ -297,7 +297,10 @@ def transition(session: Session, key: str, body: TransitionRequest, actor: Princ
         else:
             raise Forbidden(f"{department.code}'s head signs a proposal off (or an analyst on the head's behalf).")
     if body.to in (MetricState.retired,) and not body.reason.strip():
-        raise Unprocessable("Say why the metric is retired: 'reason' is required.", errors=[{"field": "reason"}])
+        raise Unprocessable(
+            "Say why the metric is retired: 'reason' is required.",
+            errors=[{"field": "reason", "reason": "required to retire a metric"}],
+        )
     metric.state = body.to
     metric.version += 1
     metric.updated_at = utcnow()

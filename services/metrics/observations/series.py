@@ -107,7 +107,10 @@ def rolled_up_series(
     metric, _ = get_visible_metric(session, key, viewer)
     own = Frequency(metric.frequency)
     if to == own:
-        raise Unprocessable(f"'{key}' is already {own}ly: ask for a coarser frequency.", errors=[{"field": "to"}])
+        raise Unprocessable(
+            f"'{key}' is already {own}ly: ask for a coarser frequency.",
+            errors=[{"field": "to", "reason": "not coarser than the metric"}],
+        )
     if not frequency_nests(own, to, fiscal_start):
         raise Unprocessable(
             f"{own} values do not add up to a {to} (ISO weeks straddle months and years).",
@@ -141,7 +144,9 @@ def units_rollup(session: Session, key: str, period: str, viewer: Principal | No
         if Period.parse(period).frequency != Frequency(metric.frequency):
             raise PeriodError(f"'{key}' is {metric.frequency}ly")
     except PeriodError as exc:
-        raise Unprocessable(f"{exc}; ask for one of its periods.", errors=[{"field": "period"}]) from exc
+        raise Unprocessable(
+            f"{exc}; ask for one of its periods.", errors=[{"field": "period", "reason": str(exc)}]
+        ) from exc
     rows = session.exec(
         select(Observation).where(Observation.metric_id == metric.id, Observation.period == period)
     ).all()

@@ -34,7 +34,10 @@ def create_org_unit(session: Session, department_code: str, body: OrgUnitCreate,
     if body.code in units:
         raise Conflict(f"{department.code} already has an org unit '{body.code}'.")
     if body.code == department.code:
-        raise Unprocessable("An org unit cannot have its department's code.", errors=[{"field": "code"}])
+        raise Unprocessable(
+            "An org unit cannot have its department's code.",
+            errors=[{"field": "code", "reason": "the department's own code"}],
+        )
     parent = None
     if body.parent is not None:
         parent = units.get(body.parent)

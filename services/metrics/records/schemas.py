@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from services.common.types import INPUT_CONFIG
+from services.common.types import INPUT_CONFIG, NO_NUL_PATTERN
 from services.metrics.records.models import ImportStatus
 from services.metrics.records.profiles import ProfileDefinition
 
@@ -21,7 +21,7 @@ class DatasetField(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
     type: FieldType = "string"
     required: bool = False
-    description: str = Field(default="", max_length=2000)
+    description: str = Field(default="", max_length=2000, pattern=NO_NUL_PATTERN)
 
 
 class DatasetCreate(BaseModel):
@@ -30,8 +30,8 @@ class DatasetCreate(BaseModel):
 
     model_config = INPUT_CONFIG
     key: str = Field(pattern=DATASET_KEY_PATTERN)
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=4000)
+    title: str = Field(min_length=1, max_length=200, pattern=NO_NUL_PATTERN)
+    description: str = Field(default="", max_length=4000, pattern=NO_NUL_PATTERN)
     fields: list[DatasetField] = Field(default_factory=list, max_length=100)
     is_published: bool = False
 
@@ -55,7 +55,7 @@ class DatasetPublic(BaseModel):
 
 class ProfilePut(BaseModel):
     model_config = INPUT_CONFIG
-    description: str = Field(default="", max_length=4000)
+    description: str = Field(default="", max_length=4000, pattern=NO_NUL_PATTERN)
     definition: ProfileDefinition
 
 

@@ -71,7 +71,10 @@ def correct_target(
     for field, value in changes.items():
         setattr(target, field, value)
     if target.effective_to is not None and target.effective_to < target.effective_from:
-        raise Unprocessable("effective_to is before effective_from.", errors=[{"field": "effective_to"}])
+        raise Unprocessable(
+            "effective_to is before effective_from.",
+            errors=[{"field": "effective_to", "reason": "before effective_from"}],
+        )
     session.add(target)
     session.flush()
     after = _snapshot(target)
