@@ -1,62 +1,33 @@
-"""The three services as separate uvicorn processes, talking over HTTP, as docker-compose runs them."""
+"""The three services as separate uvicorn processes behind nginx, talking over HTTP: the topology of
+docker-compose.yml and `make run-services`, started by the same code (infra/dev/run_services.py) on this pass's
+databases (SQLite files in the SQLite pass, PostgreSQL databases in the PostgreSQL pass)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from contextlib import ExitStack
 
 import httpx
 import pytest
 
+from infra.dev.run_services import SERVICES, Nginx, Services, load_secrets
 from services.common.db import Database
-from tests.conftest import DEMO_AS_OF, INTERNAL_TOKEN, DatabaseSet, free_port, wait_until_healthy
+from services.common.frontend_headers import CONTENT_SECURITY_POLICY
+from tests.conftest import DEMO_AS_OF, DatabaseSet, free_port
 from tests.factories import make_department, make_metric, make_observation, make_target, make_token
-
-SERVICES = ("metrics", "ingest", "reporting")
 
 
 class Cluster:
-    def __init__(self, dbs: DatabaseSet, data_dir) -> None:
-        self.ports = {name: free_port() for name in SERVICES}
-        self.env = {
-            **os.environ,
-            "CITYSTAT_DATA_DIR": str(data_dir),
-            "CITYSTAT_INTERNAL_TOKEN": INTERNAL_TOKEN,
-            "CITYSTAT_AS_OF": DEMO_AS_OF.isoformat(),
-            "CITYSTAT_OUTBOX_POLL_SECONDS": "0.5",
-            "CITYSTAT_HTTP_TIMEOUT_SECONDS": "3",
-        }
-        for name in SERVICES:
-            self.env[f"CITYSTAT_{name.upper()}_DATABASE_URL"] = dbs.urls[name]
-            self.env[f"CITYSTAT_{name.upper()}_URL"] = self.url(name)
-        self.processes: dict[str, subprocess.Popen] = {}
+    def __init__(self, services: Services, nginx: Nginx) -> None:
+        self.services = services
+        self.nginx = nginx
+        self.url = services.url
+        self.start = services.start
+        self.stop = services.stop
 
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}/api/{name}"
-
-    def start(self, *names: str) -> None:
-        # Started together, then awaited: each spends most of its start-up importing.
-        for name in names:
-            self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "services.cli", "serve", "--service", name, "--port", str(self.ports[name])],
-                env=self.env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        for name in names:
-            wait_until_healthy(f"{self.url(name)}/health")
-
-    def stop(self, name: str) -> None:
-        process = self.processes.pop(name)
-        process.terminate()
-        process.wait(timeout=15)
-
-    def stop_all(self) -> None:
-        for name in list(self.processes):
-            self.stop(name)
+    def front(self, service: str) -> str:
+        """The service's base URL through nginx, as clients reach it."""
+        return self.nginx.url(f"/api/{service}")
 
 
 @pytest.fixture
@@ -74,15 +45,31 @@ def cluster(tmp_path):
         ingest_db = Database(dbs.urls["ingest"])
         stack.callback(ingest_db.dispose)
         token = make_token(ingest_db, "DPW")
-        running = Cluster(dbs, tmp_path)
-        stack.callback(running.stop_all)
-        running.start(*SERVICES)
-        yield running, token
+        nginx_port = free_port()
+        services = Services(
+            dbs.urls,
+            {name: free_port() for name in SERVICES},
+            tmp_path / "data",
+            tmp_path / "logs",
+            load_secrets(tmp_path / "secrets.env"),
+            app_url=f"http://127.0.0.1:{nginx_port}",
+            extra_env={
+                "CITYSTAT_AS_OF": DEMO_AS_OF.isoformat(),
+                "CITYSTAT_OUTBOX_POLL_SECONDS": "0.5",
+                "CITYSTAT_HTTP_TIMEOUT_SECONDS": "3",
+            },
+        )
+        stack.callback(services.stop_all)
+        nginx = Nginx(tmp_path / "nginx", nginx_port, services.ports)
+        stack.callback(nginx.stop)
+        services.start(*SERVICES)
+        nginx.start()
+        yield Cluster(services, nginx), token
 
 
 def _submit(cluster: Cluster, token: str, key: str, period: str, value: float) -> httpx.Response:
     return httpx.post(
-        f"{cluster.url('ingest')}/submissions",
+        f"{cluster.front('ingest')}/submissions",
         json={"observations": [{"metric": "dpw.on_time", "period": period, "value": value}]},
         headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
         timeout=15,
@@ -90,7 +77,7 @@ def _submit(cluster: Cluster, token: str, key: str, period: str, value: float) -
 
 
 def _scorecard(cluster: Cluster, period: str) -> tuple[float | None, str]:
-    card = httpx.get(f"{cluster.url('reporting')}/departments/DPW/scorecard", params={"period": period}).json()
+    card = httpx.get(f"{cluster.front('reporting')}/departments/DPW/scorecard", params={"period": period}).json()
     row = card["metrics"][0]
     return row["value"], row["status"]
 
@@ -105,6 +92,14 @@ def test_submission_travels_through_separate_processes(cluster):
     # The write path between services is closed to anyone without the internal token.
     refused = httpx.post(f"{running.url('metrics')}/observations/batch", json={"department": "DPW", "rows": []})
     assert refused.status_code == 401
+    # Submission (ingest) and scorecard (reporting) went through nginx above; metrics and the frontend too.
+    observations = httpx.get(f"{running.front('metrics')}/metrics/dpw.on_time/observations").json()
+    assert sorted(o["period"] for o in observations["items"]) == ["2017-05", "2017-06"]
+    page = httpx.get(running.nginx.url("/departments/DPW"))
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "<html" in page.text.lower()
 
 
 def test_a_metrics_outage_delays_data_but_loses_none(cluster):

@@ -478,3 +478,35 @@ def test_service_down_is_a_502_problem(tmp_path: Path, frontend: Path) -> None:
         assert echoed(server.get("/api/metrics/health"))["service"] == "metrics"
     finally:
         server.stop()
+
+
+def test_static_frontend_sends_citystats_own_security_headers(stack: Nginx, frontend: Path) -> None:
+    """nginx serves frontend/ in the compose deployment, CityStat itself under `make run`: the same headers either
+    way, compared with the values services/common/frontend_headers.py sends, so neither can drift."""
+    from services.common.frontend_headers import HSTS, frontend_headers
+
+    expected = {name.decode(): value.decode() for name, value in frontend_headers(tls=False)}
+    assert "content-security-policy" in expected
+    script = "/" + next(p for p in sorted(frontend.rglob("*.js")) if p.is_file()).relative_to(frontend).as_posix()
+    pages_and_files = ["/", "/departments/DPW", "/public-test/", script, "/zz-test/probe.mjs", "/zz-test/missing.js"]
+    for path in pages_and_files:
+        status, headers, _ = stack.get(path)
+        assert status in (200, 404), path
+        assert {name: headers.get(name) for name in expected} == expected, path
+        # Plain HTTP: no HSTS (a browser would ignore it), as CityStat without TLS.
+        assert "strict-transport-security" not in headers, path
+        # The location's own header survives beside them (add_header levels do not merge).
+        assert headers.get("cache-control") == "no-cache", path
+
+    # Behind a TLS proxy that says so, HSTS too, with CityStat's value.
+    with_tls = {name.decode(): value.decode() for name, value in frontend_headers(tls=True)}
+    status, headers, _ = stack.get("/", headers={"X-Forwarded-Proto": "https"})
+    assert status == 200
+    assert headers.get("strict-transport-security") == HSTS
+    assert {name: headers.get(name) for name in with_tls} == with_tls
+
+    # API answers carry the services' own headers only: the page policy is not stamped onto JSON.
+    status, headers, _ = stack.get("/api/metrics/health")
+    assert status == 200
+    assert "content-security-policy" not in headers
+    assert "cache-control" not in headers

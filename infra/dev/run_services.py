@@ -1,0 +1,547 @@
+"""`make run-services`: CityStat as docker-compose.yml deploys it, on this machine, on loopback, without Docker.
+
+PostgreSQL 15 (from Debian) with one database per service, made by infra/postgres/init.sh exactly as in the compose
+deployment; the three services as separate `citystat serve --service NAME` processes; nginx (from Debian) in front,
+rendered from infra/nginx/citystat.conf.template, serving frontend/ and routing /api/NAME/ to each service.
+Everything lives under var/services/ and survives restarts: PostgreSQL's data dir, the secrets (generated on the
+first run: internal token, session secret, database password), the services' data dir (spool), logs, nginx's
+prefix. Ctrl-C stops everything: nginx, then the services, then PostgreSQL.
+
+    .venv/bin/python infra/dev/run_services.py [--port 8000] [--no-demo] [--METRICS/INGEST/REPORTING-database-url URL]
+
+Given all three database URLs, it starts no PostgreSQL and uses those databases (SQLite files work too).
+tests/e2e/test_split_services.py and tests/infra/test_backup_restore.py drive the classes below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "infra" / "nginx" / "citystat.conf.template"
+INIT_SCRIPT = ROOT / "infra" / "postgres" / "init.sh"
+FRONTEND = ROOT / "frontend"
+PGBIN = Path(os.environ.get("PGBIN", "/usr/lib/postgresql/15/bin"))
+MIME_TYPES = Path("/etc/nginx/mime.types")
+SERVICES = ("metrics", "ingest", "reporting")
+DATABASES = {name: f"citystat_{name}" for name in SERVICES}  # the names infra/postgres/init.sh creates
+SECRET_NAMES = ("CITYSTAT_INTERNAL_TOKEN", "CITYSTAT_SESSION_SECRET", "CITYSTAT_DB_PASSWORD")
+DEMO_AS_OF = "2017-07-10"
+PLACEHOLDER = re.compile(r"\$\{(CITYSTAT_[A-Za-z0-9_]*)\}|\$(CITYSTAT_[A-Za-z0-9_]*)")
+IS_ROOT = os.geteuid() == 0
+
+
+class StartError(RuntimeError):
+    """Something did not come up; the message says what and where its log is."""
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    # initdb and postgres refuse to run as root.
+    return ["runuser", "-u", "postgres", "--", *command] if IS_ROOT else command
+
+
+def _give_to_postgres(path: Path) -> None:
+    if IS_ROOT:
+        shutil.chown(path, "postgres", "postgres")
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        # As uvicorn and nginx bind: a port whose last connections linger in TIME_WAIT is free to them.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_for_http(url: str, timeout: float, process: subprocess.Popen | None = None, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise StartError(f"{url}: the process exited with {process.returncode}; see {log}\n{tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+                last = f"HTTP {response.status}"
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}"
+        except OSError as exc:
+            last = str(exc)
+        time.sleep(0.1)
+    raise StartError(f"{url} did not answer 200 within {timeout:.0f} s ({last}); see {log}\n{tail(log)}")
+
+
+def tail(log: Path | None, lines: int = 20) -> str:
+    if log is None or not log.exists():
+        return ""
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+# --- secrets ---------------------------------------------------------------------------------------------------
+
+
+def load_secrets(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines, made on first use with fresh random values (mode 0600), read as they are afterwards."""
+    values: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                key, value = line.split("=", 1)
+                values[key.strip()] = value.strip()
+    missing = [name for name in SECRET_NAMES if not values.get(name)]
+    if missing:
+        # Hex: the database password goes into a URL unescaped (as in the compose deployment).
+        values.update({name: secrets.token_hex(32) for name in missing})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write("# Generated by infra/dev/run_services.py; keep private. Delete a line for a new value.\n")
+            out.writelines(f"{key}={value}\n" for key, value in values.items())
+    return values
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------------------------
+
+
+class Postgres:
+    """A PostgreSQL 15 server whose data dir lives in `directory`, on 127.0.0.1:port and a Unix socket in
+    directory/run. Local (socket) connections are trusted, for the administrator; TCP ones need a password
+    (`host_auth`), like the compose deployment's."""
+
+    def __init__(self, directory: Path, port: int, *, durable: bool = True, host_auth: str = "scram-sha-256") -> None:
+        self.directory = directory
+        self.port = port
+        self.durable = durable
+        self.host_auth = host_auth
+        self.data = directory / "data"
+        self.socket_dir = directory / "run"
+        self.log = directory / "postgres.log"
+
+    @property
+    def initialised(self) -> bool:
+        return (self.data / "PG_VERSION").exists()
+
+    def _pg(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            _as_postgres([str(PGBIN / tool), *args]), capture_output=True, text=True, start_new_session=True
+        )
+        if check and result.returncode != 0:
+            raise StartError(f"{tool} {' '.join(args)} failed:\n{result.stdout}{result.stderr}\n{tail(self.log)}")
+        return result
+
+    def init(self) -> None:
+        if not (PGBIN / "initdb").exists():
+            raise StartError(f"PostgreSQL 15 server binaries not found in {PGBIN} (apt-get install postgresql-15)")
+        for path in (self.directory, self.socket_dir):
+            path.mkdir(parents=True, exist_ok=True)
+            _give_to_postgres(path)
+        args = ["-D", str(self.data), "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8"]
+        args += ["--auth-local=trust", f"--auth-host={self.host_auth}"]
+        if not self.durable:
+            args.append("--no-sync")
+        self._pg("initdb", *args)
+
+    def running(self) -> bool:
+        return self.initialised and self._pg("pg_ctl", "-D", str(self.data), "status", check=False).returncode == 0
+
+    def start(self) -> None:
+        if not self.initialised:
+            self.init()
+        if self.running():
+            # Left over from a run that was killed: restart it with this run's options.
+            self.stop()
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        _give_to_postgres(self.socket_dir)
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir}"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        self._pg("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "-o", options, "start")
+
+    def stop(self) -> None:
+        if self.initialised:
+            self._pg("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop", check=False)
+
+    def admin_env(self) -> dict[str, str]:
+        """libpq's environment for the superuser over the socket: for psql, pg_dump, pg_restore and init.sh."""
+        return {**os.environ, "PGHOST": str(self.socket_dir), "PGPORT": str(self.port), "PGUSER": "postgres"}
+
+    def admin_conninfo(self, database: str = "postgres") -> str:
+        return f"host={self.socket_dir} port={self.port} user=postgres dbname={database}"
+
+    def create_citystat_databases(self, password: str) -> None:
+        """Role `citystat` and its three databases, by the compose deployment's own first-run script (idempotent)."""
+        env = {
+            **self.admin_env(),
+            "PATH": f"{PGBIN}:{os.environ.get('PATH', '')}",
+            "POSTGRES_USER": "postgres",
+            "POSTGRES_DB": "postgres",
+            "CITYSTAT_DB_PASSWORD": password,
+        }
+        result = subprocess.run(["sh", str(INIT_SCRIPT)], env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise StartError(f"{INIT_SCRIPT.relative_to(ROOT)} failed:\n{result.stdout}{result.stderr}")
+
+    def url(self, database: str, user: str = "citystat", password: str | None = None) -> str:
+        login = f"{user}:{password}" if password else user
+        return f"postgresql+psycopg://{login}@127.0.0.1:{self.port}/{database}"
+
+
+# --- the services ----------------------------------------------------------------------------------------------
+
+
+def citystat(args: list[str], env: Mapping[str, str], what: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "services.cli", *args], env=env, cwd=ROOT, capture_output=True,
+                            text=True)  # fmt: skip
+    if result.returncode != 0:
+        raise StartError(f"citystat {' '.join(args)} ({what}) failed:\n{result.stdout}{result.stderr}")
+
+
+class Services:
+    """The three services, each its own `citystat serve --service NAME` process on a loopback port."""
+
+    def __init__(
+        self,
+        database_urls: Mapping[str, str],
+        ports: Mapping[str, int],
+        data_dir: Path,
+        log_dir: Path,
+        secrets_: Mapping[str, str],
+        *,
+        app_url: str,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.ports = dict(ports)
+        self.log_dir = log_dir
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.env = {
+            **os.environ,
+            "CITYSTAT_DATA_DIR": str(data_dir),
+            "CITYSTAT_INTERNAL_TOKEN": secrets_["CITYSTAT_INTERNAL_TOKEN"],
+            "CITYSTAT_SESSION_SECRET": secrets_["CITYSTAT_SESSION_SECRET"],
+            "CITYSTAT_APP_URL": app_url,
+            # Only nginx, on this machine, sends X-Forwarded-*: trust it from loopback and nowhere else.
+            "FORWARDED_ALLOW_IPS": "127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+        }
+        for name in SERVICES:
+            self.env[f"CITYSTAT_{name.upper()}_DATABASE_URL"] = database_urls[name]
+            self.env[f"CITYSTAT_{name.upper()}_URL"] = self.url(name)
+        self.env.update(extra_env or {})
+        data_dir.mkdir(parents=True, exist_ok=True)
+        log_dir.mkdir(parents=True, exist_ok=True)
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}/api/{name}"
+
+    def log(self, name: str) -> Path:
+        return self.log_dir / f"{name}.log"
+
+    def migrate(self) -> None:
+        citystat(["migrate"], self.env, "each service's schema")
+
+    def load_demo(self) -> None:
+        # Idempotent, like the compose deployment's `citystat demo` at each start of metrics.
+        citystat(["demo"], self.env, "the demo city")
+
+    def start(self, *names: str, timeout: float = 60.0) -> None:
+        # Started together, then awaited: each spends most of its start-up importing.
+        for name in names:
+            busy = not port_is_free(self.ports[name])
+            if busy:
+                raise StartError(f"port {self.ports[name]} (for {name}) is in use: is another CityStat running?")
+            with self.log(name).open("ab") as log:
+                self.processes[name] = subprocess.Popen(
+                    [sys.executable, "-m", "services.cli", "serve", "--service", name,
+                     "--host", "127.0.0.1", "--port", str(self.ports[name])],
+                    env=self.env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True,  # Ctrl-C reaches this script only, which stops things in order
+                )  # fmt: skip
+        for name in names:
+            wait_for_http(f"{self.url(name)}/health", timeout, self.processes[name], self.log(name))
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name)
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
+    def exited(self) -> dict[str, int]:
+        return {name: p.returncode for name, p in self.processes.items() if p.poll() is not None}
+
+
+# --- nginx -----------------------------------------------------------------------------------------------------
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
+    )
+    if not found:
+        raise StartError("nginx is not installed: apt-get install -y --no-install-recommends nginx")
+    return found
+
+
+def system_resolver() -> str:
+    """The machine's own DNS server (nginx does not read /etc/resolv.conf; the compose deployment gives Docker's).
+    Upstreams here are IP addresses, so it is never asked; it only has to be a valid address."""
+    try:
+        for line in Path("/etc/resolv.conf").read_text().splitlines():
+            fields = line.split()
+            if len(fields) >= 2 and fields[0] == "nameserver" and re.fullmatch(r"[0-9.]+", fields[1]):
+                return fields[1]
+    except OSError:
+        pass
+    return "127.0.0.1"
+
+
+def render(template: str, env: Mapping[str, str]) -> str:
+    """What the nginx image's 20-envsubst-on-templates.sh does with NGINX_ENVSUBST_FILTER=^CITYSTAT_."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        return env[name] if name in env else match.group(0)
+
+    site = PLACEHOLDER.sub(substitute, template)
+    leftover = sorted({m.group(0) for m in PLACEHOLDER.finditer(site)})
+    if leftover:
+        raise StartError(f"placeholders of {TEMPLATE.name} not provided: {leftover}")
+    return site
+
+
+class Nginx:
+    """nginx from a prefix directory of its own, with the template rendered for loopback, in an nginx.conf shaped
+    like the nginx image's. One process (master_process off) as the current user: no switch to an unprivileged
+    user who could not read a temporary prefix; it is a loopback development server, not the production edge."""
+
+    def __init__(self, prefix: Path, listen_port: int, upstreams: Mapping[str, int], frontend: Path = FRONTEND):
+        self.prefix = prefix
+        self.port = listen_port
+        self.env = {
+            "CITYSTAT_LISTEN": f"127.0.0.1:{listen_port}",
+            "CITYSTAT_FRONTEND_ROOT": str(frontend),
+            "CITYSTAT_RESOLVER": system_resolver(),
+            **{f"CITYSTAT_{name.upper()}_UPSTREAM": f"127.0.0.1:{port}" for name, port in upstreams.items()},
+        }
+        self.process: subprocess.Popen | None = None
+        self.error_log = prefix / "error.log"
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def write_config(self) -> Path:
+        if not MIME_TYPES.exists():
+            raise StartError(f"{MIME_TYPES} missing (Debian package nginx-common)")
+        conf_d = self.prefix / "conf.d"
+        conf_d.mkdir(parents=True, exist_ok=True)
+        (conf_d / "default.conf").write_text(render(TEMPLATE.read_text(), self.env))
+        temp = {name: self.prefix / "temp" / name for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
+        for path in temp.values():
+            path.mkdir(parents=True, exist_ok=True)
+        conf = self.prefix / "nginx.conf"
+        conf.write_text(
+            f"""# Written by infra/dev/run_services.py at each start; edit the template, not this file.
+master_process off;
+daemon off;
+pid {self.prefix}/nginx.pid;
+error_log {self.error_log} warn;
+events {{ worker_connections 1024; }}
+http {{
+    include {MIME_TYPES};
+    default_type application/octet-stream;
+    sendfile on;
+    keepalive_timeout 65;
+    access_log {self.prefix}/access.log;
+    client_body_temp_path {temp["client_body"]};
+    proxy_temp_path {temp["proxy"]};
+    fastcgi_temp_path {temp["fastcgi"]};
+    uwsgi_temp_path {temp["uwsgi"]};
+    scgi_temp_path {temp["scgi"]};
+    include {conf_d}/*.conf;
+}}
+"""
+        )
+        return conf
+
+    def start(self, timeout: float = 10.0) -> None:
+        if not port_is_free(self.port):
+            raise StartError(f"port {self.port} (for nginx) is in use: is another CityStat (or `make run`) running?")
+        conf = self.write_config()
+        command = [nginx_binary(), "-p", str(self.prefix), "-c", str(conf), "-e", str(self.error_log)]
+        checked = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=20)
+        if checked.returncode != 0:
+            raise StartError(f"nginx -t refused {conf}:\n{checked.stderr}")
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        wait_for_http(self.url("/nginx-health"), timeout, self.process, self.error_log)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # SIGTERM: fast shutdown
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self.process = None
+
+
+# --- make run-services -----------------------------------------------------------------------------------------
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=8000, help="nginx, the front door (default 8000)")
+    parser.add_argument("--service-ports", type=int, nargs=3, default=(8001, 8002, 8003), metavar="PORT",
+                        help=f"ports of {', '.join(SERVICES)} (default 8001 8002 8003)")  # fmt: skip
+    parser.add_argument("--pg-port", type=int, default=5433, help="PostgreSQL (default 5433)")
+    parser.add_argument("--var", type=Path, default=ROOT / "var" / "services", help="where state lives")
+    parser.add_argument("--no-demo", action="store_true", help="do not load the demo city")
+    parser.add_argument(
+        "--postgres-only", action="store_true", help="start PostgreSQL alone, for a restore (infra/BACKUP.md)"
+    )
+    for name in SERVICES:
+        parser.add_argument(f"--{name}-database-url", help="use this database instead of the local PostgreSQL's")
+    args = parser.parse_args(argv)
+
+    began = time.monotonic()
+
+    def step(what: str) -> None:
+        print(f"  {time.monotonic() - began:5.1f} s  {what}", flush=True)
+
+    var: Path = args.var.resolve()
+    var.mkdir(parents=True, exist_ok=True)
+    if IS_ROOT:
+        # The postgres user must reach its data dir below var/.
+        var.chmod(var.stat().st_mode | 0o011)
+    secrets_ = load_secrets(var / "secrets.env")
+    given = {name: getattr(args, f"{name}_database_url") for name in SERVICES}
+    if any(given.values()) and not all(given.values()):
+        parser.error("give all three database URLs, or none (then the local PostgreSQL is used)")
+
+    ports = dict(zip(SERVICES, args.service_ports, strict=True))
+    for what, port in [("nginx", args.port), *ports.items()]:
+        if not port_is_free(port):
+            parser.error(f"port {port} (for {what}) is in use: is another CityStat (or `make run`) running?")
+
+    postgres: Postgres | None = None
+    services: Services | None = None
+    nginx: Nginx | None = None
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        if all(given.values()):
+            urls = given
+        else:
+            postgres = Postgres(var / "postgres", args.pg_port)
+            first_run = not postgres.initialised
+            postgres.start()
+            if first_run:
+                postgres.create_citystat_databases(secrets_["CITYSTAT_DB_PASSWORD"])
+            step(f"PostgreSQL {'initialised and ' if first_run else ''}started")
+            urls = {name: postgres.url(DATABASES[name], password=secrets_["CITYSTAT_DB_PASSWORD"]) for name in SERVICES}
+            if args.postgres_only:
+                print(f"PostgreSQL alone is up on 127.0.0.1:{postgres.port}, databases {', '.join(DATABASES.values())}")
+                print(f"  export PGHOST={postgres.socket_dir} PGPORT={postgres.port} PGUSER=postgres")
+                print("Ctrl-C stops it.", flush=True)
+                while True:
+                    time.sleep(3600)
+        services = Services(
+            urls, ports, var / "data", var / "logs", secrets_,
+            app_url=f"http://127.0.0.1:{args.port}", extra_env={"CITYSTAT_AS_OF": DEMO_AS_OF},
+        )  # fmt: skip
+        services.migrate()
+        step("migrated")
+        # `citystat demo` is idempotent but takes a while to find it has nothing to do: on the local PostgreSQL,
+        # a marker beside the data dir (gone with it) says it was loaded there.
+        demo_marker = postgres.directory / "demo-loaded" if postgres is not None else None
+        if not args.no_demo and not (demo_marker and demo_marker.exists()):
+            print("loading the demo city (the first time takes a minute or two)...", flush=True)
+            services.load_demo()
+            if demo_marker:
+                demo_marker.write_text(f"citystat demo loaded at {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+            step("demo city loaded")
+        services.start(*SERVICES)
+        step("services answering")
+        nginx = Nginx(var / "nginx", args.port, ports)
+        nginx.start()
+        for name in SERVICES:
+            wait_for_http(nginx.url(f"/api/{name}/health"), 10, log=nginx.error_log)
+        wait_for_http(nginx.url("/"), 10, log=nginx.error_log)
+
+        def masked(url: str) -> str:
+            return re.sub(r"://([^:@/]+):[^@]+@", r"://\1:***@", url)
+
+        print(f"\nCityStat is up in {time.monotonic() - began:.1f} s: open {nginx.url('/')}")
+        if postgres is not None:
+            print(f"  postgresql  127.0.0.1:{postgres.port}  data {postgres.data}  log {postgres.log}")
+            print(f"              admin: PGHOST={postgres.socket_dir} PGPORT={postgres.port} psql -U postgres")
+        for name in SERVICES:
+            pid = services.processes[name].pid
+            print(f"  {name:<10}  {services.url(name)}  pid {pid}  log {services.log(name)}")
+            print(f"              database {masked(urls[name])}")
+        print(f"  nginx       {nginx.url('/')}  pid {nginx.process.pid}  frontend {FRONTEND}  conf {nginx.prefix}")
+        print(f"  data dir    {var / 'data'}  secrets {var / 'secrets.env'}  as of {DEMO_AS_OF}")
+        print("Sign in as admin / citystat-demo (demo accounts). Ctrl-C stops everything.", flush=True)
+        while True:
+            exited = services.exited()
+            if nginx.process is not None and nginx.process.poll() is not None:
+                exited["nginx"] = nginx.process.returncode
+            if exited:
+                for name, code in exited.items():
+                    log = nginx.error_log if name == "nginx" else services.log(name)
+                    print(f"{name} exited with {code}; its log, {log}, ends:\n{tail(log)}", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+        return 0
+    except StartError as exc:
+        print(f"run-services: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
+        stopped = []
+        if nginx is not None:
+            nginx.stop()
+            stopped.append("nginx")
+        if services is not None and services.processes:
+            services.stop_all()
+            stopped.append("the services")
+        if postgres is not None:
+            postgres.stop()
+            stopped.append("PostgreSQL")
+        print(f"stopped: {', '.join(stopped) or 'nothing was running'}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
