@@ -13,10 +13,10 @@ import json
 import os
 import platform
 import re
+import secrets
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -25,8 +25,14 @@ import urllib.request
 from importlib.metadata import version
 from pathlib import Path
 
+import sqlalchemy as sa
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from figures import ENGINES, record, throwaway_postgres  # noqa: E402
+
 INGEST_PATH = "/api/ingest/submissions"
 SCORECARD_PATH = "/api/reporting/departments/DPW/scorecard?period=2017-06"
 MAX_ERROR_RATE = 0.01
@@ -110,10 +116,16 @@ class Servers:
         self.tmp, self.env, self.procs = tmp, env, []
 
     def start(self, name: str, cmd: list[str], health_url: str) -> subprocess.Popen:
+        return self.wait_healthy(name, self.launch(name, cmd), health_url)
+
+    def launch(self, name: str, cmd: list[str]) -> subprocess.Popen:
         log = (self.tmp / f"{name}.log").open("wb")
         proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         self.procs.append(proc)
+        return proc
+
+    def wait_healthy(self, name: str, proc: subprocess.Popen, health_url: str) -> subprocess.Popen:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -172,28 +184,28 @@ def citystat(env: dict[str, str], *cmd: str) -> str:
     return done.stdout
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds of load per scenario (default 10)")
-    parser.add_argument("--warmup", type=int, default=1, help="unmeasured seconds before each (default 1)")
-    parser.add_argument("--connections", type=int, default=32, help="open connections (default 32)")
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
-    args = parser.parse_args()
+def measure(tmp: Path, *, duration: int = 10, warmup: int = 1, connections: int = 32, threads: int = 2,
+            urls: dict[str, str] | None = None, demo_multiplier: int | None = None) -> dict:
+    """Every scenario, one server at a time, on the demo city in `tmp` (SQLite files there, or the fresh databases
+    `urls`): the raw figures `report` prints and `figures` turns into records."""
     if shutil.which("wrk") is None:
-        print("wrk is missing: run `apt-get install -y --no-install-recommends wrk` (Debian) and retry.",
-              file=sys.stderr)
-        return 2
-
-    tmp = Path(tempfile.mkdtemp(prefix="citystat-bench-"))
+        sys.exit("wrk is missing: run `apt-get install -y --no-install-recommends wrk` (Debian) and retry.")
+    args = argparse.Namespace(duration=duration, warmup=warmup, connections=connections, threads=threads)
     env = {**os.environ, "CITYSTAT_DATA_DIR": str(tmp / "var"), "CITYSTAT_AS_OF": "2017-07-10",
            "CITYSTAT_MAX_BODY_BYTES": "10000000", "CITYSTAT_MAX_ROWS_PER_SUBMISSION": "100000",
            # One client sends everything here: the per-token rate limit would measure itself, not ingest.
            "CITYSTAT_RATE_LIMIT_PER_MINUTE": "100000000", "CITYSTAT_RATE_LIMIT_BURST": "1000000"}
+    for name in ("ingest", "metrics", "reporting"):
+        env.pop(f"CITYSTAT_{name.upper()}_DATABASE_URL", None)
+        if urls:
+            env[f"CITYSTAT_{name.upper()}_DATABASE_URL"] = urls[name]
+    ingest_url = urls["ingest"] if urls else f"sqlite:///{tmp / 'var' / 'ingest.db'}"
     servers = Servers(tmp, env)
     results: dict[str, dict] = {}
     try:
         citystat(env, "migrate")
-        citystat(env, "demo")
+        # The raw service requests of the demo play no part here; fewer of them only load faster.
+        citystat(env, "demo", *(["--records-multiplier", str(demo_multiplier)] if demo_multiplier else []))
         token = citystat(env, "token", "create", "--department", "DPW", "--name", "bench").strip().splitlines()[-1]
 
         # One server at a time, so the two never compete for the same cores.
@@ -229,14 +241,15 @@ def main() -> int:
         # As deployed (docker-compose): ingest and metrics as separate processes, one worker each.
         metrics_port, ingest_port = free_port(), free_port()
         split_env = {**env, "CITYSTAT_METRICS_URL": f"http://127.0.0.1:{metrics_port}/api/metrics",
-                     "CITYSTAT_INTERNAL_TOKEN": "bench-internal-token-0123456789"}
+                     "CITYSTAT_INTERNAL_TOKEN": secrets.token_urlsafe(32)}
         servers.env = split_env
-        metrics = servers.start("metrics", [str(BIN / "citystat"), "serve", "--service", "metrics", "--no-access-log",
-                                            "--port", str(metrics_port)],
-                                f"http://127.0.0.1:{metrics_port}/api/metrics/health")
-        ingest = servers.start("ingest", [str(BIN / "citystat"), "serve", "--service", "ingest", "--no-access-log",
-                                          "--port", str(ingest_port)],
-                               f"http://127.0.0.1:{ingest_port}/api/ingest/health")
+        # Both start at once (start-up is not measured; most of it is importing): then each is waited for.
+        metrics = servers.launch("metrics", [str(BIN / "citystat"), "serve", "--service", "metrics",
+                                             "--no-access-log", "--port", str(metrics_port)])
+        ingest = servers.launch("ingest", [str(BIN / "citystat"), "serve", "--service", "ingest", "--no-access-log",
+                                           "--port", str(ingest_port)])
+        servers.wait_healthy("metrics", metrics, f"http://127.0.0.1:{metrics_port}/api/metrics/health")
+        servers.wait_healthy("ingest", ingest, f"http://127.0.0.1:{ingest_port}/api/ingest/health")
         results["ingest POST, split"] = run_wrk(args, f"http://127.0.0.1:{ingest_port}{INGEST_PATH}", lua)
         results["ingest POST, split"]["group commit"] = group_commit_figures(ingest_port)
         servers.stop(ingest)
@@ -244,18 +257,64 @@ def main() -> int:
         app_log += (tmp / "ingest.log").read_text(errors="replace").splitlines()
         app_log += (tmp / "metrics.log").read_text(errors="replace").splitlines()
         # Proof that the keys were unique: a replayed key would be answered without storing a submission.
-        with contextlib.closing(sqlite3.connect(tmp / "var" / "ingest.db")) as db:
-            stored = db.execute("SELECT count(*) FROM submission").fetchone()[0]
+        engine = sa.create_engine(ingest_url)
+        try:
+            with engine.connect() as connection:
+                stored = connection.execute(sa.text("SELECT count(*) FROM submission")).scalar_one()
+        finally:
+            engine.dispose()
     finally:
         servers.stop_all()
-        shutil.rmtree(tmp, ignore_errors=True)
+    return {"results": results, "stored": stored, "app_log": app_log, "args": args,
+            "database": "SQLite" if ingest_url.startswith("sqlite") else "PostgreSQL"}  # fmt: skip
 
+
+def failures(measured: dict) -> list[str]:
+    """What makes the run not count: too many errors, nothing served, or keys replayed."""
+    results = measured["results"]
+    scenarios = ("FastAPI bound POST", "ingest POST", "ingest POST, split", "scorecard GET")
+    out = [f"more than {MAX_ERROR_RATE:.0%} errors in {n}" for n in scenarios
+           if results[n]["errors"] > MAX_ERROR_RATE * max(results[n]["requests"], 1) or results[n]["requests"] == 0]
+    if measured["stored"] < results["ingest POST"]["sent"] + results["ingest POST, split"]["sent"]:
+        out.append("fewer submissions stored than POSTs answered: keys were replayed")
+    return out
+
+
+def figures(measured: dict, engine: str) -> list[dict]:
+    results = measured["results"]
+    hello, ingest = results["hello world GET"], results["ingest POST"]
+    args = measured["args"]
+    load = f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, 1 uvicorn worker"
+    broken = failures(measured)
+    hello_what = "hello world GET (bench/hello_app.py)"
+    out = [
+        record("P2", engine, ingest["rps"], "req/s", baseline=hello["rps"], baseline_what=hello_what,
+               what="POST /api/ingest/submissions, one process", goal={"ratio_at_least": 0.3},
+               note=f"{load}; {ingest['errors']} errors"),
+        record("P2 p99", engine, ingest["p99"], "ms", baseline=hello["p99"], baseline_what=f"{hello_what} p99",
+               what="p99 of the same POSTs", goal={"max": 50.0, "unit": "ms"}),
+        record("P2 bound", engine, results["FastAPI bound POST"]["rps"], "req/s", baseline=hello["rps"],
+               baseline_what=hello_what, what="the route's shape doing no work (bench/bound_app.py)",
+               note="the ceiling of any submission route on FastAPI", engine_note="no database: bench/bound_app.py"),
+        record("P2 split", engine, results["ingest POST, split"]["rps"], "req/s", baseline=hello["rps"],
+               baseline_what=hello_what, what="the same POST, ingest and metrics as separate processes"),
+        record("P2 scorecard", engine, results["scorecard GET"]["rps"], "req/s", baseline=hello["rps"],
+               baseline_what=hello_what, what="GET a department scorecard, one process"),
+    ]  # fmt: skip
+    if broken:
+        for item in out[:2]:
+            item["met"], item["note"] = False, f"RUN FAILED: {'; '.join(broken)}. {item['note']}"
+    return out
+
+
+def report(measured: dict) -> int:
+    results, stored, app_log, args = measured["results"], measured["stored"], measured["app_log"], measured["args"]
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split(" [")[0]
     print(f"CityStat throughput, {dt.datetime.now().astimezone().isoformat(timespec='seconds')}")
     print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, uvicorn {version('uvicorn')}, "
           f"fastapi {version('fastapi')}, {wrk_version.strip()}")
     print(f"load: wrk -t{args.threads} -c{args.connections} -d{args.duration}s (after {args.warmup}s warm-up), "
-          "SQLite, 1 uvicorn worker each\n")
+          f"{measured['database']}, 1 uvicorn worker each\n")
     print(f"{'scenario':<19} {'requests/s':>11} {'p50 ms':>9} {'p99 ms':>9} {'requests':>9} {'errors':>7}")
     for name, r in results.items():
         print(f"{name:<19} {r['rps']:>11.1f} {r['p50']:>9.2f} {r['p99']:>9.2f} {r['requests']:>9} {r['errors']:>7}")
@@ -276,17 +335,37 @@ def main() -> int:
         print(f"  first non-201 answer: {sample}")
     trouble = [line for line in app_log if re.search(r"error|traceback|locked|warning", line, re.I)]
     print(f"app log: {len(trouble)} error/warning lines" + "".join(f"\n  {line}" for line in trouble[:5]))
+    broken = failures(measured)
+    for failure in broken:
+        print(f"\nFAILED: {failure}", file=sys.stderr)
+    return 1 if broken else 0
 
-    scenarios = ("FastAPI bound POST", "ingest POST", "ingest POST, split", "scorecard GET")
-    failed = [n for n in scenarios if results[n]["errors"] > MAX_ERROR_RATE * max(results[n]["requests"], 1)
-              or results[n]["requests"] == 0]
-    if failed:
-        print(f"\nFAILED: more than {MAX_ERROR_RATE:.0%} errors in {', '.join(failed)}", file=sys.stderr)
-    if stored < ingest["sent"] + split["sent"]:
-        print("\nFAILED: fewer submissions stored than POSTs answered: keys were replayed", file=sys.stderr)
-    if failed or stored < ingest["sent"] + split["sent"]:
-        return 1
-    return 0
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per scenario (default 10)")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured seconds before each (default 1)")
+    parser.add_argument("--connections", type=int, default=32, help="open connections (default 32)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--engine", choices=ENGINES, default="sqlite")
+    parser.add_argument("--demo-multiplier", type=int, help="raw records per demo request (citystat demo's default)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is missing: run `apt-get install -y --no-install-recommends wrk` (Debian) and retry.",
+              file=sys.stderr)
+        return 2
+
+    tmp = Path(tempfile.mkdtemp(prefix="citystat-bench-"))
+    try:
+        with contextlib.ExitStack() as stack:
+            urls = None
+            if args.engine == "postgresql":
+                urls = stack.enter_context(throwaway_postgres()).databases("bench")
+            measured = measure(tmp, duration=args.duration, warmup=args.warmup, connections=args.connections,
+                               threads=args.threads, urls=urls, demo_multiplier=args.demo_multiplier)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return report(measured)
 
 
 if __name__ == "__main__":
