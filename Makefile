@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_AS_OF := 2017-07-10
 
-.PHONY: run test install install-dev system-deps bench lint clean screenshots
+.PHONY: run test install install-dev system-deps bench reliability lint clean screenshots run-services
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -46,6 +46,20 @@ run: install
 	CITYSTAT_AS_OF=$(DEMO_AS_OF) $(BIN)/citystat notify
 	CITYSTAT_AS_OF=$(DEMO_AS_OF) $(BIN)/citystat serve --host 127.0.0.1 --port 8000
 
+# The production topology (docker-compose.yml) without Docker: PostgreSQL, the three services as separate processes
+# and nginx in front, on loopback; http://127.0.0.1:8000. State in var/services/; Ctrl-C stops everything.
+# RUN_SERVICES_ARGS="--port 8080 --no-demo" passes flags (infra/README.md).
+run-services: install
+	@missing=""; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql-15"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	$(BIN)/python infra/dev/run_services.py $(RUN_SERVICES_ARGS)
+
 test: install-dev system-deps
 	bash infra/dev/run-tests.sh
 
@@ -53,15 +67,15 @@ test: install-dev system-deps
 screenshots: install-dev system-deps
 	$(BIN)/python tools/screenshots.py
 
-bench: install-dev
+bench: install-dev system-deps
 	@command -v wrk >/dev/null || { if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
-	$(BIN)/python bench/ingest_throughput.py
-	$(BIN)/python bench/catalogue_latency.py
-	$(BIN)/python bench/records_bulk.py
-	$(BIN)/python bench/briefing_render.py
-	$(BIN)/python bench/soda_query.py
-	$(BIN)/python bench/frontend_home.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+# Issue 9's reliability battery at full size on SQLite and PostgreSQL, one table (about an hour); make test runs
+# each check at a reduced size. RELIABILITY_ARGS="--only crash,load --engines sqlite" picks some.
+reliability: install-dev system-deps
+	$(BIN)/python tools/reliability.py $(RELIABILITY_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

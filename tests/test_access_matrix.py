@@ -33,6 +33,7 @@ from tests.access_cases_opendata import OPENDATA_CASES
 from tests.access_cases_records import RECORDS_CASES, records_ingest_world, records_world
 from tests.access_cases_reporting import REPORTING_CASES, reporting_world
 from tests.factories import DEFAULT_PASSWORD, make_department, make_metric, make_target, make_token, make_user
+from tests.reliability.figures import report
 from tests.test_route_auth import PUBLIC, _routes
 
 # The catalogue's cases come after the others (its audit cases read what they changed); sign-out comes last.
@@ -168,9 +169,7 @@ def world(client, metrics_db, ingest_db, reporting_db) -> World:
         s.add(notice)
         s.flush()
         notification_other = notice.id
-    return World(
-        headers, submission_a, submission_b, target, victim_id, target_b, note_b, *library, notification_other
-    )
+    return World(headers, submission_a, submission_b, target, victim_id, target_b, note_b, *library, notification_other)
 
 
 def _run(client, world: World, who: Who, case: Case) -> httpx.Response:
@@ -184,9 +183,7 @@ def _same_answer(world: World, hidden: httpx.Response, missing: httpx.Response, 
     """A hidden thing must be indistinguishable from a missing one, the asked-for name aside."""
     asked, absent = case.request(world)["url"], case.same_as_missing(world)["url"]
     # The asked-for name is the path segment where the two requests differ.
-    hidden_key, absent_key = next(
-        (a, b) for a, b in zip(asked.split("/"), absent.split("/"), strict=True) if a != b
-    )
+    hidden_key, absent_key = next((a, b) for a, b in zip(asked.split("/"), absent.split("/"), strict=True) if a != b)
     return hidden.status_code == missing.status_code and hidden.text.replace(hidden_key, "?") == missing.text.replace(
         absent_key, "?"
     )
@@ -222,6 +219,17 @@ def test_no_principal_reaches_another_departments_things(client, metrics_db, ing
                 if not _same_answer(world, response, missing, case):
                     failures.append(f"LEAK: {label}its 404 differs from a missing one's: {response.text[:200]}")
     leaks = [f for f in failures if f.startswith("LEAK")]
+    report(
+        "access-matrix",
+        not failures,
+        routes=len({case.route for case in CASES}),
+        cases=len(CASES),
+        principals=len(WHO),
+        requests=len(CASES) * len(WHO),
+        denied_as_expected=sum(1 for case in CASES for who in WHO if case.expect(who) >= 400),
+        leaks=len(leaks),
+        mismatches=len(failures) - len(leaks),
+    )
     assert not failures, f"{len(leaks)} leak(s), {len(failures)} mismatch(es):\n" + "\n".join(failures)
 
 

@@ -92,7 +92,19 @@ def _sample(items: list, n: int = 10) -> str:
     return "; ".join(str(i) for i in items[:n]) + (f" ... ({len(items)} in all)" if len(items) > n else "")
 
 
-def compare(expected: Expected, stored: Stored, *, exact_revisions: bool = True) -> tuple[list[str], str]:
+@dataclass(frozen=True)
+class Figures:
+    """compare's figures in words (what the tests print), with the counts behind them (what `make reliability`
+    tabulates)."""
+
+    text: str
+    counts: dict[str, int]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def compare(expected: Expected, stored: Stored, *, exact_revisions: bool = True) -> tuple[list[str], Figures]:
     """Every way the stores differ from what was sent (empty when none), and the figures.
 
     With exact_revisions=False (deliveries may arrive out of the order they were sent, as after an
@@ -140,6 +152,14 @@ def compare(expected: Expected, stored: Stored, *, exact_revisions: bool = True)
         problems.append(f"{len(extra_keys)} submission(s) stored that were not accepted: {_sample(extra_keys)}")
     if undelivered:
         problems.append(f"{len(undelivered)} submission(s) not delivered: {_sample(undelivered)}")
+    counts = {
+        "pairs_sent": len(expected.values),
+        "observations": stored.observation_rows,
+        "lost": len(lost) + len(missing_keys),
+        "wrong_value": len(wrong),
+        "duplicated": len(extra) + len(extra_keys) + sum(max(0, s - e) for _, e, s in revisions),
+        "undelivered": len(undelivered),
+    }
     figures = (
         f"observations {stored.observation_rows} (distinct pairs sent {len(expected.values)}), "
         f"revisions {stored.revision_rows} (value changes sent {sum(expected.revisions.values())}), "
@@ -147,7 +167,7 @@ def compare(expected: Expected, stored: Stored, *, exact_revisions: bool = True)
         f"lost {len(lost)}, wrong value {len(wrong)}, duplicated revisions "
         f"{sum(max(0, s - e) for _, e, s in revisions)}"
     )
-    return problems, figures
+    return problems, Figures(figures, counts)
 
 
 def answer_problems(run: LoadRun, allowed: tuple[int, ...] = ACCEPTED) -> list[str]:

@@ -399,6 +399,21 @@ class LoadRun:
             f"mean {statistics.fmean(latencies) * 1000:.0f}; submitters out of fresh pairs: {exhausted}"
         )
 
+    def counts(self) -> dict[str, float | int]:
+        """The load in numbers, for `make reliability`'s table."""
+        kinds = Counter(s.kind for s in self.sent)
+        latencies = sorted(s.elapsed for s in self.sent) or [0.0]
+        return {
+            "submitters": len(self.submitters),
+            "seconds": round(self.seconds, 1),
+            "requests": len(self.sent),
+            "retries": kinds["retry"],
+            "corrections": kinds["correction"],
+            "server_errors": sum(1 for s in self.sent if s.status is not None and s.status >= 500),
+            "no_answer": sum(1 for s in self.sent if s.error is not None),
+            "p95_ms": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))] * 1000),
+        }
+
     def save(self, path: Path) -> None:
         with path.open("w") as out:
             for s in self.sent:

@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import DatabaseSet
 from tests.reliability.checks import answer_problems, compare, expected_from, stored_state
+from tests.reliability.figures import report
 from tests.reliability.harness import build_city, run_load, running_services
 
 SUBMITTERS = 50
@@ -37,6 +38,8 @@ def test_fifty_concurrent_submitters_lose_and_double_nothing(dbs, tmp_path):
     expected = expected_from(run.sent)
     stored_problems, figures = compare(expected, stored_state(dbs))
     print(f"concurrency: outbox empty {drained_in:.1f} s after the load; {figures}")
+    passed = not (problems or stored_problems or tracebacks)
+    report("concurrency", passed, **run.counts(), **figures.counts, drained_seconds=round(drained_in, 1))
     assert not problems, "\n\n".join(problems)
     assert not stored_problems, "\n".join(stored_problems)
     assert not tracebacks, "\n\n".join(tracebacks[:3])

@@ -14,7 +14,8 @@ from sqlmodel import func, select
 from services.common.db import Database
 from services.metrics.observations.models import ObservationDelivery
 from tests.conftest import DatabaseSet
-from tests.reliability.checks import answer_problems, compare, expected_from, stored_state
+from tests.reliability.checks import Figures, answer_problems, compare, expected_from, stored_state
+from tests.reliability.figures import report
 from tests.reliability.harness import (
     Client,
     LoadRun,
@@ -57,7 +58,7 @@ def _deliveries(dbs: DatabaseSet) -> int:
         metrics_db.dispose()
 
 
-def _check_after_restart(services: ServiceProcesses, clients, sent: list[Sent], dbs: DatabaseSet) -> str:
+def _check_after_restart(services: ServiceProcesses, clients, sent: list[Sent], dbs: DatabaseSet) -> Figures:
     """Each submission delivered, its replay still the first answer, and the stores exactly what was sent."""
     tokens = {c.department: c.token for c in clients}
 
@@ -119,5 +120,13 @@ def test_kill_9_of_ingest_loses_and_doubles_nothing(dbs, tmp_path):
         f"{full_figures}\nkill -9 while draining: {len(draining)} queued, killed with {pending} pending by "
         f"ingest's count and {unapplied_at_kill} not yet applied by metrics; the new process finished in "
         f"{drained_in:.1f} s; all together: {figures}"
+    )
+    report(
+        "kill-ingest-outbox",
+        not tracebacks,
+        queued_full=len(full),
+        queued_draining=len(draining),
+        pending_at_kill=pending,
+        **figures.counts,
     )
     assert not tracebacks, "\n\n".join(tracebacks[:3])

@@ -13,6 +13,7 @@ from services.common.db import Database
 from tests.conftest import DatabaseSet
 from tests.factories import make_department, make_metric, make_token
 from tests.reliability.checks import answer_problems, compare, expected_from, stored_state
+from tests.reliability.figures import report
 from tests.reliability.harness import HealthWatch, Mix, ServiceProcesses, build_city, run_load, running_services
 
 SUBMITTERS = 12
@@ -74,6 +75,16 @@ def test_a_metrics_outage_under_load_delays_data_but_loses_and_doubles_none(dbs,
         f"{pending_at_end} pending when the load ended; outbox empty {drained_in:.1f} s later "
         f"({marks['drained'] - marks['up']:.1f} s after metrics was back); health samples: {len(down)} while down, "
         f"{len(up)} after; {figures}"
+    )
+    passed = not (problems or not_queued or not_degraded or stored_problems or tracebacks) and bool(up)
+    report(
+        "metrics-outage",
+        passed,
+        outage_seconds=OUTAGE_SECONDS,
+        queued_during_outage=len(during),
+        **run.counts(),
+        **figures.counts,
+        drained_seconds=round(drained_in, 1),
     )
 
     assert not problems, "\n\n".join(problems)
