@@ -65,13 +65,13 @@ def _claim_next(db: Database, claim: str, only: set[str] | None) -> RecordUpload
         return session.get(RecordUpload, job_id, populate_existing=True)
 
 
-def _requeue_stalled(db: Database) -> int:
+def _requeue_stalled(db: Database, lease: dt.timedelta = LEASE) -> int:
     """Loading jobs whose worker stopped beating (the process was killed) wait for metrics again. Loading a file
     a second time doubles nothing: metrics upserts records on their id."""
     with db.session() as session:
         result = session.exec(
             update(RecordUpload)
-            .where(RecordUpload.status == UploadStatus.loading, RecordUpload.updated_at < utcnow() - LEASE)
+            .where(RecordUpload.status == UploadStatus.loading, RecordUpload.updated_at < utcnow() - lease)
             .values(status=UploadStatus.spooled.value, claim=None, next_attempt_at=utcnow())
         )
         return result.rowcount
@@ -159,7 +159,7 @@ def _waiting(db: Database, only: set[str] | None) -> list[str]:
         return list(session.exec(query))
 
 
-def _seconds_until_due(db: Database, only: set[str] | None) -> float:
+def _seconds_until_due(db: Database, only: set[str] | None, lease: dt.timedelta = LEASE) -> float:
     """Until the next spooled job may be tried, or a loading job's lease runs out, whichever is first."""
     with db.session(write=False) as session:
         spooled = select(func.min(RecordUpload.next_attempt_at)).where(RecordUpload.status == UploadStatus.spooled)
@@ -169,7 +169,7 @@ def _seconds_until_due(db: Database, only: set[str] | None) -> float:
         beat = session.exec(
             select(func.min(RecordUpload.updated_at)).where(RecordUpload.status == UploadStatus.loading)
         ).one()
-    moments = [m for m in (due, beat + LEASE if beat is not None else None) if m is not None]
+    moments = [m for m in (due, beat + lease if beat is not None else None) if m is not None]
     if not moments:
         return IDLE_SECONDS
     soonest = min(_aware(m) for m in moments)
@@ -197,11 +197,21 @@ class RecordHandoff:
     """Streams spooled uploads to metrics. `only`, when given, limits it to those job ids (the command line loads
     its own file and leaves the rest to the server)."""
 
-    def __init__(self, db: Database, metrics: MetricsClient, spool_dir: Path, only: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        metrics: MetricsClient,
+        spool_dir: Path,
+        only: set[str] | None = None,
+        lease: dt.timedelta = LEASE,
+    ) -> None:
         self.db = db
         self.metrics = metrics
         self.directory = spool.spool_directory(spool_dir)
         self.only = only
+        self.lease = lease
+        # Several beats per lease: one missed beat (a busy database) does not hand the job to another process.
+        self.heartbeat_seconds = min(HEARTBEAT_SECONDS, lease.total_seconds() / 6)
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -218,7 +228,7 @@ class RecordHandoff:
                 await task
 
     async def _start(self) -> None:
-        requeued = await run_in_threadpool(_requeue_stalled, self.db)
+        requeued = await run_in_threadpool(_requeue_stalled, self.db, self.lease)
         if requeued:
             log.warning("%d upload(s) left loading by a stopped process wait for metrics again", requeued)
         if self.only is None:
@@ -237,7 +247,7 @@ class RecordHandoff:
                 delay = await self.run_once()
             except Exception:  # noqa: BLE001 - the loop must outlive any one bad round
                 log.exception("upload hand-off round failed")
-                delay = HEARTBEAT_SECONDS
+                delay = self.heartbeat_seconds
             if delay is None:
                 continue
             with contextlib.suppress(TimeoutError):
@@ -245,16 +255,16 @@ class RecordHandoff:
 
     async def run_once(self) -> float | None:
         """Hand off the next due job. None when there may be more to do at once, else the seconds to wait."""
-        await run_in_threadpool(_requeue_stalled, self.db)
+        await run_in_threadpool(_requeue_stalled, self.db, self.lease)
         claim = uuid.uuid4().hex
         job = await run_in_threadpool(_claim_next, self.db, claim, self.only)
         if job is None:
-            return await run_in_threadpool(_seconds_until_due, self.db, self.only)
+            return await run_in_threadpool(_seconds_until_due, self.db, self.only, self.lease)
         return await self._hand_off(job, claim)
 
     async def _heartbeat(self, job_id: str, claim: str) -> None:
         while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await asyncio.sleep(self.heartbeat_seconds)
             try:
                 await run_in_threadpool(_beat, self.db, job_id, claim)
             except Exception:  # noqa: BLE001 - a missed beat is retried; the lease allows several

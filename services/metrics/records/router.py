@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import secrets
@@ -13,8 +14,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import ClientDisconnect
 
 from services.common.app import SettingsDep
-from services.common.auth import AUTH_DEPENDENCIES, Principal, read_session, session_cookie
-from services.common.errors import PayloadTooLarge, Unauthorized, Unprocessable, problem_responses
+from services.common.auth import (
+    AUTH_DEPENDENCIES,
+    Principal,
+    note_failure,
+    read_session,
+    refuse_while_failing,
+    session_cookie,
+)
+from services.common.errors import BadRequest, PayloadTooLarge, Unauthorized, Unprocessable, problem_responses
 from services.common.pagination import Page, PageParams, page_params
 from services.metrics.deps import InternalCaller, SessionDep, StaffPrincipal
 from services.metrics.records import service
@@ -33,6 +41,10 @@ from services.metrics.records.schemas import (
 router = APIRouter(tags=["raw records"])
 
 IMPORTS_PATH = "/record-imports"
+# The import jobs this process is loading now, each with the event its end sets. A hand-off sent again while the
+# first one still loads (its sender was killed, and another took the job over) waits for that load: a second one
+# running beside it would race it chunk by chunk and count its records afresh half-way.
+_LOADING: dict[str, asyncio.Event] = {}
 JOB_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 ProfileName = Annotated[str, Query(pattern=PROFILE_NAME_PATTERN)]
 _bearer = HTTPBearer(auto_error=False, description="The platform's internal service token, or a staff session")
@@ -46,8 +58,11 @@ def staff_or_internal(
 ) -> Principal | None:
     """None for ingest (the internal token), else the signed-in staff member."""
     expected = settings.internal_token.get_secret_value()
-    if credentials is not None and secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
-        return None
+    if credentials is not None:
+        refuse_while_failing(request)
+        if secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
+            return None
+        note_failure(request)
     principal = read_session(request, cookie)
     if principal is None:
         raise Unauthorized("Sign in first: POST /api/ingest/auth/login.")
@@ -150,7 +165,36 @@ async def run_record_import(
     format: Literal["csv", "ndjson", "json"] | None = None,
 ) -> RecordImportPublic:
     """Load a spooled file of raw records (ingest's hand-off; the body is the file as uploaded, gzipped or not).
-    Answers when the job has ended; the same id again answers that job without loading anything twice."""
+    Answers when the job has ended; the same id again answers that job without loading anything twice, and the same
+    id while it loads waits for that load and answers its end."""
+    db = request.app.state.db
+    loading = _LOADING.get(id)
+    if loading is not None:
+        await _drain(request)
+        await loading.wait()
+        return await run_in_threadpool(_public, db, id)
+    ended = _LOADING[id] = asyncio.Event()
+    try:
+        return await _run_import(
+            request, settings, id, dataset, mapping, actor, department, create_departments, bytes_total, format
+        )
+    finally:
+        del _LOADING[id]
+        ended.set()
+
+
+async def _run_import(
+    request: Request,
+    settings,  # noqa: ANN001 - the service's Settings
+    id: str,  # noqa: A002 - the query parameter's name
+    dataset: str,
+    mapping: str,
+    actor: str,
+    department: str | None,
+    create_departments: bool,
+    bytes_total: int | None,
+    format: str | None,  # noqa: A002 - the query parameter's name
+) -> RecordImportPublic:
     db = request.app.state.db
 
     def prepare() -> tuple[LoadRequest, object, bool]:
@@ -170,7 +214,9 @@ async def run_record_import(
     if must_run:
         spool = settings.spool_dir / "metrics"
         spool.mkdir(parents=True, exist_ok=True)
-        path = spool / f"{id}.part"
+        # Its own file per hand-off: another one of the same job (sent again by a process that took the job over)
+        # must never write into the file this one loads from.
+        path = spool / f"{id}.{secrets.token_hex(8)}.part"
         try:
             try:
                 await _receive(request, path, settings.max_bulk_upload_bytes)
@@ -178,13 +224,25 @@ async def run_record_import(
                 await run_in_threadpool(finish_job, db, id, error=exc.detail)
                 raise
             except ClientDisconnect:
-                await run_in_threadpool(finish_job, db, id, error="The file stopped arriving; it can be sent again.")
-                raise
+                detail = "The file stopped arriving; it can be sent again."
+                await run_in_threadpool(finish_job, db, id, error=detail)
+                # Nobody is left to hear it; said as a refusal rather than logged as an error of ours.
+                raise BadRequest(detail) from None
             job = await run_in_threadpool(load_spooled_file, db, load, path, settings)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
+    else:
+        await _drain(request)
     return await run_in_threadpool(_public, db, job.id)
+
+
+async def _drain(request: Request) -> None:
+    """Read a body that is not needed before answering: a sender still writing a large file to an answer it did
+    not wait for would find the connection closed, and send it again and again."""
+    with contextlib.suppress(ClientDisconnect):
+        async for _ in request.stream():
+            pass
 
 
 async def _receive(request: Request, path, limit: int) -> None:  # noqa: ANN001 - a pathlib.Path
