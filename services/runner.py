@@ -67,6 +67,9 @@ def _root_with(apps: dict[str, FastAPI], extra_routes: list[BaseRoute]) -> Starl
     return root
 
 
+IN_PROCESS_CLIENT = ("in-process", 0)
+
+
 def create_root_app(settings: Settings | None = None) -> Starlette:
     """All three services and the frontend in one ASGI app. The services reach each other through
     httpx's ASGI transport into this same app, with the same clients as over the network."""
@@ -76,7 +79,9 @@ def create_root_app(settings: Settings | None = None) -> Starlette:
     async def in_process(scope: Scope, receive: Receive, send: Send) -> None:
         await holder["root"](scope, receive, send)
 
-    transport = httpx.ASGITransport(app=in_process)
+    # Calls between the services carry their own client address, so that limits kept per address (failed
+    # authentication, the open-data routes) never count a local browser's requests and the services' together.
+    transport = httpx.ASGITransport(app=in_process, client=IN_PROCESS_CLIENT)
     apps = {name: FACTORIES[name](settings, transport=transport) for name in SERVICES}
     static = StaticFiles(directory=settings.frontend_dir, html=True, check_dir=False)
     frontend = Mount("/", app=FrontendHeaders(static, tls=settings.secure_cookies), name="frontend")

@@ -149,3 +149,28 @@ def test_every_operation_that_checks_credentials_declares_the_429(client):
         checked = [op for op in operations if "401" in op["responses"]]
         assert checked, service
         assert [op["operationId"] for op in checked if "429" not in op["responses"]] == []
+
+
+def test_a_local_programs_failures_do_not_block_the_services_calls_to_each_other(no_refill, metrics_db, ingest_db):
+    """In one process the services call each other through the ASGI transport; those calls have their own client
+    address, so a program on the same machine that keeps failing to authenticate cannot get metrics to refuse
+    ingest's deliveries."""
+    from tests.factories import make_department, make_metric
+
+    with metrics_db.session() as s:
+        make_metric(s, make_department(s, "DPW", "Public Works"), key="dpw.count", unit="count", max_value=None)
+    token = make_token(ingest_db, "DPW")
+    # A local program sending wrong internal tokens to the route ingest delivers to, from 127.0.0.1 (which the
+    # transport used to give the services' own calls).
+    local, path = _elsewhere(no_refill, "127.0.0.1"), "/api/metrics/observations/batches"
+    for i in range(LIMIT):
+        local.post(path, json={"batches": []}, headers={"Authorization": f"Bearer no-{i}"})
+    _is_limited(local.post(path, json={"batches": []}, headers={"Authorization": "Bearer no-more"}))
+
+    sent = no_refill.post(
+        "/api/ingest/submissions",
+        json={"observations": [{"metric": "dpw.count", "period": "2017-06", "value": 3}]},
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "local-program"},
+    )
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["status"] == "delivered"
