@@ -15,7 +15,7 @@ from tests.reliability.harness import build_city, run_load, running_services
 SUBMITTERS = 50
 # make test runs the reduced battery (issue 9: "make test runs a reduced version of each test, so CI keeps them
 # honest"); the full one sets CITYSTAT_LOAD_SECONDS=120.
-LOAD_SECONDS = float(os.environ.get("CITYSTAT_LOAD_SECONDS", "20"))
+LOAD_SECONDS = float(os.environ.get("CITYSTAT_LOAD_SECONDS", "12"))
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ SUBMITTERS = 12
 # Systems that pause between requests, so the backlog an outage leaves stays one the outbox drains in a minute.
 MIX = Mix(pause=0.5)
 # Reduced in make test (issue 9); the full battery sets CITYSTAT_OUTAGE_SECONDS=60.
-OUTAGE_SECONDS = float(os.environ.get("CITYSTAT_OUTAGE_SECONDS", "15"))
+OUTAGE_SECONDS = float(os.environ.get("CITYSTAT_OUTAGE_SECONDS", "10"))
 # Load before metrics stops and after it is back, so that both edges of the outage are crossed under load.
 EDGE_SECONDS = 5.0
 
