@@ -72,7 +72,7 @@ bench: install-dev system-deps
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
-# Issue 9's reliability battery at full size on SQLite and PostgreSQL, one table (about an hour); make test runs
+# Issue 9's reliability battery at full size on SQLite and PostgreSQL, one table (about 1.5 hours); make test runs
 # each check at a reduced size. RELIABILITY_ARGS="--only crash,load --engines sqlite" picks some.
 reliability: install-dev system-deps
 	$(BIN)/python tools/reliability.py $(RELIABILITY_ARGS)

@@ -5,7 +5,7 @@ Each check is a pytest module that `make test` already runs at a reduced size; h
 start servers and measure; side by side they would measure each other). Each test states its figures through
 tests/reliability/figures.py; this script adds what pytest counted (cases passed of cases run) and the time.
 
-    .venv/bin/python tools/reliability.py                       # everything, both engines (about an hour)
+    .venv/bin/python tools/reliability.py                       # everything, both engines (about 1.5 hours)
     .venv/bin/python tools/reliability.py --only crash,load     # some checks
     .venv/bin/python tools/reliability.py --engines sqlite      # one engine
     .venv/bin/python tools/reliability.py --reduced             # make test's sizes (a quick rehearsal)
