@@ -24,7 +24,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie
 
 from services.common.errors import Forbidden, TooManyRequests, Unauthorized
-from services.common.limits import FailureLimiter
+from services.common.limits import FailureLimiter, client_address
 from services.common.settings import Settings
 
 SESSION_COOKIE = "citystat_session"
@@ -194,11 +194,6 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal | None:
 class FailureKind(StrEnum):
     sign_in = "sign-in"  # a username and password: the only credential a person can guess
     credential = "credential"  # an API token, a session cookie, the internal token
-
-
-def client_address(request: Request) -> str:
-    # Behind the proxy, uvicorn (proxy_headers) has already put the forwarded address here.
-    return request.client.host if request.client else "unknown"
 
 
 def _failure_limiter(request: Request) -> FailureLimiter:

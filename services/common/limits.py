@@ -174,6 +174,12 @@ class FailureLimiter(AddressLimiter):
         self.acquire(key, now)
 
 
+def client_address(request: Request) -> str:
+    """The address limits are kept per. Behind the proxy, uvicorn (proxy_headers) has already put the forwarded
+    address here."""
+    return request.client.host if request.client else "unknown"
+
+
 def public_wait(request: Request) -> float | None:
     """One read of a public route by the caller's address, against the app's public limit: None when allowed, else
     the seconds to wait. The limit is a setting (PUBLIC_RATE_LIMIT_*) that load tests can raise."""
@@ -183,4 +189,4 @@ def public_wait(request: Request) -> float | None:
         settings = state.settings
         limiter = AddressLimiter(settings.public_rate_limit_per_minute, settings.public_rate_limit_burst)
         state.public_limiter = limiter
-    return limiter.acquire(request.client.host if request.client else "unknown")
+    return limiter.acquire(client_address(request))
