@@ -50,5 +50,7 @@ CODE_PATTERN = r"^[A-Z][A-Z0-9_]{1,15}$"
 METRIC_KEY_PATTERN = r"^[a-z][a-z0-9_.-]{1,79}$"
 # PostgreSQL text cannot hold NUL; saying so in the schema makes it a 422, not a database error.
 NO_NUL_PATTERN = r"^[^\x00]*$"
+# Some character other than white space, and no NUL: words to search for.
+WORDS_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
