@@ -18,11 +18,11 @@ trap 'bash infra/dev/throwaway-postgres.sh stop "$pgdir"; rm -rf "$work"' EXIT
 
 # Each pass has its own pytest temporary folder, so neither cleans up the other's.
 sqlite_pass() {
-  CITYSTAT_TEST_DATABASE=sqlite $PYTEST --hypothesis-seed="$SEED" --basetemp="$work/sqlite" --durations=10 "$@"
+  CITYSTAT_TEST_DATABASE=sqlite $PYTEST --hypothesis-seed="$SEED" --basetemp="$work/sqlite" --durations=25 "$@"
 }
 postgres_pass() {
   CITYSTAT_TEST_DATABASE=postgresql CITYSTAT_TEST_POSTGRES_URL="$pgurl" \
-    $PYTEST --hypothesis-seed="$SEED" --basetemp="$work/postgresql" --durations=10 "$@"
+    $PYTEST --hypothesis-seed="$SEED" --basetemp="$work/postgresql" --durations=25 "$@"
 }
 
 # The browser tests (tests/frontend) run in the SQLite pass only when the whole suite runs: they check the pages,

@@ -21,7 +21,7 @@ from tests.reliability.figures import report
 
 # make test runs the reduced contract run (issue 9: "make test runs a reduced version of each test"); the full
 # battery sets CITYSTAT_CONTRACT_EXAMPLES higher.
-EXAMPLES = int(os.environ.get("CITYSTAT_CONTRACT_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("CITYSTAT_CONTRACT_EXAMPLES", "15"))
 
 
 @pytest.fixture(scope="module")
