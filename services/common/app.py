@@ -23,6 +23,7 @@ from services.common.errors import (
 )
 from services.common.limits import BodySizeLimitMiddleware
 from services.common.openapi_links import add_resource_links
+from services.common.params import refuse_repeated_query_parameters
 from services.common.secret_checks import check_session_key, check_settings
 from services.common.settings import Settings
 
@@ -129,6 +130,7 @@ def create_service_app(
         version="0.1.0",
         lifespan=service_lifespan,
         responses=COMMON_PROBLEM_RESPONSES,
+        dependencies=[Depends(refuse_repeated_query_parameters)],
     )
     app.state.settings = settings
     app.state.service_name = name
